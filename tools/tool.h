@@ -1,0 +1,48 @@
+/* Shared declarations of the `skiff` command's subcommands. */
+#ifndef SKIFF_TOOLS_TOOL_H
+#define SKIFF_TOOLS_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Subcommands: each returns the process exit status. */
+int skiff_cmd_demo(int argc, char **argv);
+int skiff_cmd_decode(int argc, char **argv);
+
+/* Prints "skiff: <message>" on stderr and returns 1. */
+int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints p as lowercase hex, or "(empty)". */
+void tool_print_hex(FILE *out, const uint8_t *p, size_t len);
+
+/*
+ * Decodes the first datagram a client sends (its Initial packets) with the
+ * client Initial keys derived from the datagram's own DCID, and prints every
+ * field, frame and the ClientHello inside. Returns 0, or 1 after printing
+ * why the datagram could not be decoded.
+ */
+int tool_print_client_initial(FILE *out, const uint8_t *dgram, size_t len);
+
+/*
+ * The parts of a TLS 1.3 ClientHello (RFC 8446 §4.1.2) worth showing, and
+ * the quic_transport_parameters extension (RFC 9001 §8.2) it carries. The
+ * pointers point into the message.
+ */
+typedef struct tool_client_hello {
+    const uint8_t *cipher_suites; size_t cipher_suites_len;
+    const uint8_t *server_name; size_t server_name_len;
+    const uint8_t *alpn; size_t alpn_len;           /* the ProtocolNameList */
+    const uint8_t *versions; size_t versions_len;   /* supported_versions */
+    const uint8_t *groups; size_t groups_len;       /* key_share group ids, 2 bytes each */
+    size_t groups_count;
+    const uint8_t *transport_params; size_t transport_params_len;
+    int has_transport_params;
+    size_t extensions_count;
+} tool_client_hello;
+
+/* Parses a ClientHello handshake message. Returns 0, or -1 if it is
+ * malformed or truncated. */
+int tool_parse_client_hello(tool_client_hello *ch, const uint8_t *msg, size_t len);
+
+#endif
