@@ -66,8 +66,8 @@ int skiff_cmd_demo(int argc, char **argv)
     if (argc > 2 || (argc == 2 && strcmp(argv[1], "--hex") != 0))
         return tool_fail("usage: skiff demo [--hex]");
     if (argc == 2) {
-        for (size_t i = 0; rfc9001_client_initial_hex[i]; i += 64)
-            printf("%.64s\n", rfc9001_client_initial_hex + i);
+        size_t len = strlen(rfc9001_client_initial_hex);
+        for (size_t i = 0; i < len; i += 64) printf("%.64s\n", rfc9001_client_initial_hex + i);
         return 0;
     }
     uint8_t packet[1200];
