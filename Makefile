@@ -22,7 +22,14 @@ build: deps
 run: build
 	@$(BUILD)/skiff demo
 
+# Every step stops `make` at its first failure, so reaching the summary
+# means every test of both builds and every fuzz target passed.
 test: deps test-plain test-asan fuzz-run
+	@plain=$$(cd $(BUILD) && ctest -N | sed -n 's/^Total Tests: //p'); \
+	 asan=$$(cd $(BUILD_ASAN) && ctest -N | sed -n 's/^Total Tests: //p'); \
+	 fuzz=$$(ls $(BUILD_FUZZ)/*_fuzz 2>/dev/null | wc -l); \
+	 echo "make test: $$plain ctest tests plain, $$asan under ASan+UBSan, $$fuzz fuzz targets"; \
+	 echo "summary: $$((plain + asan + fuzz)) passed, 0 failed"
 
 test-plain: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
