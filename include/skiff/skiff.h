@@ -31,6 +31,15 @@ extern "C" {
 /* A length, or a negative SKIFF_ERR_* code. */
 typedef ssize_t skiff_ssize;
 
+/*
+ * Time: nanoseconds on a monotonic clock. The protocol cores never read a
+ * clock; every entry point takes `now` from the caller.
+ */
+typedef uint64_t skiff_time;
+#define SKIFF_TIME_NEVER UINT64_MAX
+#define SKIFF_MS(x) ((skiff_time)(x) * 1000000u)
+#define SKIFF_US(x) ((skiff_time)(x) * 1000u)
+
 /* QUIC versions skiff speaks. */
 #define SKIFF_QUIC_V1 0x00000001u /* RFC 9000 */
 #define SKIFF_QUIC_V2 0x6b3343cfu /* RFC 9369 */
