@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "skiff/skiff.h"
 #include "tool.h"
@@ -17,6 +18,8 @@ static const char usage[] =
     "commands:\n"
     "  demo            decode the RFC 9001 Appendix A.2 client Initial, field by field\n"
     "  decode [FILE]   decode a client's first datagram (binary or hex; '-' or none: stdin)\n"
+    "  serve ROOT      serve files over QUIC (see skiff serve --help)\n"
+    "  get URL...      download URLs over one QUIC connection (see skiff get --help)\n"
     "\n"
     "options:\n"
     "  -h, --help      show this help\n"
@@ -31,6 +34,22 @@ int tool_fail(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return 1;
+}
+
+void tool_random(uint8_t *out, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = getrandom(out, len, 0);
+        if (n <= 0) continue;
+        out += n;
+        len -= (size_t)n;
+    }
+}
+
+const char *tool_error_text(int err)
+{
+    const char *text = skiff_strerror(err);
+    return strcmp(text, "unknown error") ? text : strerror(-err);
 }
 
 void tool_print_hex(FILE *out, const uint8_t *p, size_t len)
@@ -59,6 +78,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "demo")) return skiff_cmd_demo(argc - 1, argv + 1);
     if (!strcmp(cmd, "decode")) return skiff_cmd_decode(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve")) return skiff_cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "get")) return skiff_cmd_get(argc - 1, argv + 1);
     fprintf(stderr, "skiff: unknown command '%s'\n%s", cmd, usage);
     return 2;
 }

@@ -9,9 +9,35 @@
 /* Subcommands: each returns the process exit status. */
 int skiff_cmd_demo(int argc, char **argv);
 int skiff_cmd_decode(int argc, char **argv);
+int skiff_cmd_serve(int argc, char **argv);
+int skiff_cmd_get(int argc, char **argv);
+
+/* PEM bytes owned by the caller (free(data)). */
+typedef struct tool_pem {
+    uint8_t *data;
+    size_t len;
+} tool_pem;
+
+/* A fresh self-signed certificate for localhost, 127.0.0.1 and ::1.
+ * Returns 0 or -1. */
+int tool_make_self_signed(tool_pem *cert, tool_pem *key);
+
+/* Parses "500ms", "2s", "1m", "250us" or a bare number of seconds into
+ * nanoseconds. Returns 0 or -1. */
+int tool_parse_duration(const char *text, uint64_t *ns);
+
+/* Splits "h3,hq-interop" into at most max names (pointing into a copy the
+ * caller frees with free(*storage)). Returns the count, or -1. */
+int tool_parse_alpn(const char *list, const char **names, size_t max, char **storage);
 
 /* Prints "skiff: <message>" on stderr and returns 1. */
 int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Fills out with unpredictable bytes (getrandom). */
+void tool_random(uint8_t *out, size_t len);
+
+/* A SKIFF_ERR_* code's text, or strerror() of a negative errno. */
+const char *tool_error_text(int err);
 
 /* Prints p as lowercase hex, or "(empty)". */
 void tool_print_hex(FILE *out, const uint8_t *p, size_t len);

@@ -1,0 +1,205 @@
+/*
+ * The receive path: a datagram split into its packets (RFC 9000 §12.2),
+ * each unprotected (RFC 9001 §5), checked for duplicates, and its frames
+ * dispatched to the modules that own their state (RFC 9000 §19). Errors
+ * found in frames close the connection with their §20.1 code; packets that
+ * cannot be opened are dropped, as §12.2 and RFC 9001 §5.5 ask.
+ */
+#include <string.h>
+
+#include "common/error.h"
+#include "quic/conn_internal.h"
+
+static skiff_crypto_level level_of(skiff_packet_type t)
+{
+    switch (t) {
+    case SKIFF_PKT_INITIAL: return SKIFF_LEVEL_INITIAL;
+    case SKIFF_PKT_HANDSHAKE: return SKIFF_LEVEL_HANDSHAKE;
+    case SKIFF_PKT_0RTT: return SKIFF_LEVEL_0RTT;
+    default: return SKIFF_LEVEL_1RTT;
+    }
+}
+
+static int on_crypto_frame(skiff_conn *c, skiff_crypto_level level, const skiff_frame_crypto *f,
+                           skiff_time now)
+{
+    conn_level *l = &c->levels[level];
+    if (l->discarded) return 0; /* a retransmission of data we no longer need */
+    uint64_t fresh = 0;
+    int rv = skiff_stream_recv_on_data(&l->crypto_rx, f->offset, f->data, f->len, false,
+                                       UINT64_MAX, &fresh);
+    if (rv) return rv;
+    rv = conn_feed_crypto(c, level);
+    if (rv) return rv;
+    if (!c->handshake_complete && skiff_tls_handshake_complete(c->tls))
+        conn_on_handshake_complete(c, now);
+    return 0;
+}
+
+static int on_handshake_done(skiff_conn *c, skiff_time now)
+{
+    /* RFC 9000 §19.20: only a server sends it. */
+    if (c->role == SKIFF_ROLE_SERVER) return SKIFF_ERR_PROTOCOL_VIOLATION;
+    if (!c->handshake_confirmed) {
+        c->handshake_confirmed = true;
+        skiff_recovery_set_handshake_confirmed(&c->recovery, now);
+        conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE); /* RFC 9001 §4.9.2 */
+    }
+    return 0;
+}
+
+int conn_handle_frames(skiff_conn *c, const skiff_packet_header *h, skiff_crypto_level level,
+                       const uint8_t *payload, size_t len, bool *ack_eliciting, skiff_time now)
+{
+    size_t off = 0;
+    *ack_eliciting = false;
+    if (len == 0) {
+        conn_close_transport(c, SKIFF_ERR_PROTOCOL_VIOLATION, 0, "empty packet", now); /* §12.4 */
+        return SKIFF_ERR_PROTOCOL_VIOLATION;
+    }
+    while (off < len) {
+        skiff_frame f;
+        skiff_ssize n = skiff_frame_decode_in(&f, payload + off, len - off, h->type);
+        if (n < 0) {
+            uint64_t type = payload[off];
+            conn_close_transport(c, (int)n, type, "malformed frame", now);
+            return (int)n;
+        }
+        off += (size_t)n;
+        if (skiff_frame_is_ack_eliciting(f.type)) *ack_eliciting = true;
+        int rv = 0;
+        switch (f.type) {
+        case SKIFF_FRAME_PADDING:
+        case SKIFF_FRAME_PING: break;
+        case SKIFF_FRAME_ACK:
+        case SKIFF_FRAME_ACK_ECN: {
+            skiff_pn_space space = conn_space_of(level);
+            unsigned exponent = space == SKIFF_SPACE_APPLICATION && c->peer_tp_received
+                                    ? (unsigned)c->peer_tp.ack_delay_exponent
+                                    : 3;
+            skiff_time delay = SKIFF_US(f.ack.ack_delay << exponent);
+            rv = skiff_recovery_on_ack(&c->recovery, space, &f.ack, delay, now,
+                                       &conn_recovery_callbacks, c);
+            break;
+        }
+        case SKIFF_FRAME_CRYPTO: rv = on_crypto_frame(c, level, &f.crypto, now); break;
+        case SKIFF_FRAME_NEW_TOKEN:
+            if (c->role == SKIFF_ROLE_SERVER) rv = SKIFF_ERR_PROTOCOL_VIOLATION; /* §19.7 */
+            break;
+        case SKIFF_FRAME_NEW_CONNECTION_ID:
+            rv = skiff_cid_remote_on_new(&c->remote_cids, &f.new_connection_id);
+            break;
+        case SKIFF_FRAME_RETIRE_CONNECTION_ID:
+            rv = skiff_cid_local_on_retire(&c->local_cids, f.retire_connection_id.seq, h->dcid,
+                                           h->dcid_len);
+            break;
+        case SKIFF_FRAME_PATH_CHALLENGE:
+            memcpy(c->path_response, f.path_challenge.data, sizeof c->path_response);
+            c->path_response_pending = true;
+            break;
+        case SKIFF_FRAME_PATH_RESPONSE: break; /* no path validation outstanding yet */
+        case SKIFF_FRAME_CONNECTION_CLOSE:
+        case SKIFF_FRAME_CONNECTION_CLOSE_APP:
+            conn_enter_draining(c, &f.connection_close, now);
+            return 0;
+        case SKIFF_FRAME_HANDSHAKE_DONE: rv = on_handshake_done(c, now); break;
+        case SKIFF_FRAME_DATAGRAM:
+        case SKIFF_FRAME_DATAGRAM_LEN:
+            rv = SKIFF_ERR_PROTOCOL_VIOLATION; /* RFC 9221 §3: not negotiated */
+            break;
+        default: rv = conn_on_stream_frame(c, f.type, &f, now); break;
+        }
+        if (rv) {
+            uint64_t code = skiff_err_transport_code(rv);
+            if (code == SKIFF_TE_NONE) code = SKIFF_TE_INTERNAL_ERROR;
+            if (f.type == SKIFF_FRAME_CRYPTO && c->tls &&
+                skiff_tls_error_code(c->tls) != SKIFF_TE_NONE) {
+                c->close_code = skiff_tls_error_code(c->tls);
+                conn_close_transport(c, rv, f.type, "TLS handshake failed", now);
+            } else {
+                conn_close_transport(c, rv, f.type, skiff_strerror(rv), now);
+            }
+            return rv;
+        }
+        if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return 0;
+    }
+    return 0;
+}
+
+/* A server's first Handshake packet proves the client's address (§8.1),
+ * and either side drops its Initial keys (RFC 9001 §4.9.1). */
+static void after_handshake_packet(skiff_conn *c)
+{
+    if (c->role == SKIFF_ROLE_SERVER) c->address_validated = true;
+    if (c->role == SKIFF_ROLE_SERVER) conn_discard_level(c, SKIFF_LEVEL_INITIAL);
+}
+
+/* Returns 0 when processed, 1 when dropped, negative when the connection closed. */
+static int process_packet(skiff_conn *c, uint8_t *pkt, size_t len, const skiff_packet_header *h,
+                          uint8_t ecn, skiff_time now)
+{
+    if (h->type == SKIFF_PKT_VERSION_NEGOTIATION || h->type == SKIFF_PKT_RETRY) return 1;
+    if (h->type != SKIFF_PKT_1RTT && h->version != c->version) return 1;
+    skiff_crypto_level level = level_of(h->type);
+    conn_level *l = &c->levels[level];
+    if (l->discarded || !skiff_packet_keys_installed(&l->rx)) return 1;
+    skiff_pn_space space = conn_space_of(level);
+    conn_space *sp = &c->spaces[space];
+
+    size_t pn_len;
+    uint64_t truncated;
+    if (skiff_packet_unprotect_header(&l->rx, pkt, len, h->pn_offset, &pn_len, &truncated)) return 1;
+    uint64_t pn = skiff_pn_decode(sp->largest_rx, truncated, pn_len);
+    if (skiff_ack_tracker_is_duplicate(&sp->acks, pn)) return 1;
+    size_t header_len = h->pn_offset + pn_len;
+    skiff_ssize plen = skiff_packet_open(&l->rx, pkt, header_len, pn, len);
+    if (plen < 0) return 1;
+    /* Only now, with the packet authenticated, may its header bits count. */
+    if (skiff_packet_check_reserved_bits(pkt[0], h->type != SKIFF_PKT_1RTT)) {
+        conn_close_transport(c, SKIFF_ERR_PROTOCOL_VIOLATION, 0, "reserved bits set", now);
+        return SKIFF_ERR_PROTOCOL_VIOLATION;
+    }
+    if (c->role == SKIFF_ROLE_CLIENT && h->type == SKIFF_PKT_INITIAL && !c->dcid_switched) {
+        /* RFC 9000 §7.2: the client adopts the server's SCID as its DCID. */
+        c->dcid_switched = true;
+        c->initial_scid.len = h->scid_len;
+        memcpy(c->initial_scid.bytes, h->scid, h->scid_len);
+        skiff_cid_remote_set_initial(&c->remote_cids, h->scid, h->scid_len);
+    }
+    if (h->type == SKIFF_PKT_HANDSHAKE) after_handshake_packet(c);
+
+    bool ack_eliciting = false;
+    int rv = conn_handle_frames(c, h, level, pkt + header_len, (size_t)plen, &ack_eliciting, now);
+    if (rv) return rv;
+    if (c->levels[level].discarded && level != SKIFF_LEVEL_1RTT) return 0;
+    skiff_ack_tracker_on_packet(&sp->acks, pn, ack_eliciting, ecn, now);
+    if (sp->largest_rx == SKIFF_PN_NONE || pn > sp->largest_rx) sp->largest_rx = pn;
+    conn_touch_idle(c, now, true);
+    return 0;
+}
+
+int skiff_conn_receive(skiff_conn *c, const skiff_path *path, uint8_t *dgram, size_t len,
+                       uint8_t ecn, skiff_time now)
+{
+    (void)path;
+    c->now = now;
+    if (c->state == CONN_CLOSED || c->state == CONN_DRAINING) return 0;
+    if (c->state == CONN_CLOSING) {
+        /* §10.2.1: answer with CONNECTION_CLOSE, at a bounded rate. */
+        c->close_send_pending = true;
+        return 0;
+    }
+    c->bytes_received += len;
+    skiff_datagram_iter it;
+    skiff_datagram_iter_init(&it, dgram, len, c->cfg.cid_len, 0);
+    skiff_packet_header h;
+    const uint8_t *pkt;
+    for (int guard = 0; guard < 16; guard++) {
+        skiff_ssize n = skiff_datagram_iter_next(&it, &h, &pkt);
+        if (n <= 0) break;
+        int rv = process_packet(c, dgram + (pkt - dgram), (size_t)n, &h, ecn, now);
+        if (rv < 0) break;
+    }
+    conn_notify_streams(c);
+    return 0;
+}

@@ -1,0 +1,484 @@
+/*
+ * A QUIC connection: creation, the TLS glue's callbacks, keys per
+ * encryption level (RFC 9001 §4.1.4, discarding per §4.9), transport
+ * parameters (RFC 9000 §7.3, §7.4, §18) and the public accessors. The
+ * receive and send paths, closing and streams are in conn_*.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quic/conn_internal.h"
+#include "quic/stateless_reset.h"
+
+#define DEFAULT_HANDSHAKE_TIMEOUT SKIFF_MS(10000)
+#define INITIAL_CID_LEN 8 /* a client's first DCID: at least 8 bytes (RFC 9000 §7.2) */
+#define SENT_HISTORY_MAX 32768
+
+void skiff_conn_config_default(skiff_conn_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = SKIFF_QUIC_V1;
+    cfg->idle_timeout = SKIFF_MS(30000);
+    cfg->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    cfg->initial_max_data = 1u << 20;
+    cfg->initial_max_stream_data = 256u << 10;
+    cfg->max_data_window = 24u << 20;
+    cfg->max_stream_window = 16u << 20;
+    cfg->max_streams_bidi = 100;
+    cfg->max_streams_uni = 100;
+    cfg->max_udp_payload = 1452;
+    cfg->cc = "newreno";
+    cfg->cid_len = 8;
+}
+
+skiff_pn_space conn_space_of(skiff_crypto_level level)
+{
+    switch (level) {
+    case SKIFF_LEVEL_INITIAL: return SKIFF_SPACE_INITIAL;
+    case SKIFF_LEVEL_HANDSHAKE: return SKIFF_SPACE_HANDSHAKE;
+    default: return SKIFF_SPACE_APPLICATION;
+    }
+}
+
+/* ---- connection IDs ---- */
+
+static int generate_cid(void *user, uint64_t seq, size_t len, skiff_cid *cid,
+                        uint8_t token[SKIFF_STATELESS_RESET_TOKEN_LEN])
+{
+    skiff_conn *c = user;
+    (void)seq;
+    cid->len = (uint8_t)len;
+    c->cb.random(cid->bytes, len, c->ud);
+    skiff_stateless_reset_token(c->cfg.static_key, cid->bytes, len, token);
+    return 0;
+}
+
+static int cid_added(void *user, const skiff_cid *cid, uint64_t seq)
+{
+    skiff_conn *c = user;
+    (void)seq;
+    if (c->cb.cid_added) c->cb.cid_added(c, cid->bytes, cid->len, c->ud);
+    return 0;
+}
+
+static void cid_retired(void *user, const skiff_cid *cid, uint64_t seq)
+{
+    skiff_conn *c = user;
+    (void)seq;
+    if (c->cb.cid_retired) c->cb.cid_retired(c, cid->bytes, cid->len, c->ud);
+}
+
+/* ---- keys ---- */
+
+int conn_install_keys(skiff_conn *c, skiff_crypto_level level, bool write, skiff_cipher_suite suite,
+                      const uint8_t *secret, size_t len)
+{
+    conn_level *l = &c->levels[level];
+    skiff_packet_keys *k = write ? &l->tx : &l->rx;
+    skiff_packet_keys_clear(k);
+    return skiff_packet_keys_from_secret(k, suite, c->version, secret, len);
+}
+
+/* RFC 9001 §4.9: Initial keys go when the first Handshake packet is sent or
+ * received; Handshake keys when the handshake is confirmed. */
+void conn_discard_level(skiff_conn *c, skiff_crypto_level level)
+{
+    conn_level *l = &c->levels[level];
+    if (l->discarded) return;
+    l->discarded = true;
+    skiff_packet_keys_clear(&l->tx);
+    skiff_packet_keys_clear(&l->rx);
+    skiff_stream_send_cleanup(&l->crypto_tx);
+    skiff_stream_recv_cleanup(&l->crypto_rx);
+    if (level != SKIFF_LEVEL_0RTT)
+        skiff_recovery_discard_space(&c->recovery, conn_space_of(level), c->now);
+}
+
+/* ---- TLS callbacks ---- */
+
+static int tls_on_secret(void *ud, skiff_crypto_level level, bool is_write, skiff_cipher_suite suite,
+                         const uint8_t *secret, size_t len)
+{
+    return conn_install_keys(ud, level, is_write, suite, secret, len);
+}
+
+static int tls_on_crypto_data(void *ud, skiff_crypto_level level, const uint8_t *data, size_t len)
+{
+    skiff_conn *c = ud;
+    skiff_ssize n = skiff_stream_send_write(&c->levels[level].crypto_tx, data, len, false);
+    return n == (skiff_ssize)len ? 0 : SKIFF_ERR_CRYPTO_BUFFER_EXCEEDED;
+}
+
+static bool cid_matches(const skiff_tp_cid *tp, const skiff_cid *cid)
+{
+    return tp->len == cid->len && memcmp(tp->data, cid->bytes, cid->len) == 0;
+}
+
+/* RFC 9000 §7.3: the CIDs of the handshake are authenticated through the
+ * transport parameters; §7.4 and §18.2 for the values themselves. */
+static int tls_on_peer_tp(void *ud, const uint8_t *data, size_t len)
+{
+    skiff_conn *c = ud;
+    skiff_role sender = c->role == SKIFF_ROLE_CLIENT ? SKIFF_ROLE_SERVER : SKIFF_ROLE_CLIENT;
+    skiff_transport_params *tp = &c->peer_tp;
+    int rv = skiff_transport_params_decode(tp, data, len, sender);
+    if (rv) return rv;
+    if (!tp->has_initial_source_connection_id ||
+        !cid_matches(&tp->initial_source_connection_id, &c->initial_scid))
+        return SKIFF_ERR_TRANSPORT_PARAMETER;
+    if (c->role == SKIFF_ROLE_CLIENT) {
+        if (!tp->has_original_destination_connection_id ||
+            !cid_matches(&tp->original_destination_connection_id, &c->original_dcid))
+            return SKIFF_ERR_TRANSPORT_PARAMETER;
+        if (c->retry_scid.len ? !tp->has_retry_source_connection_id ||
+                                    !cid_matches(&tp->retry_source_connection_id, &c->retry_scid)
+                              : tp->has_retry_source_connection_id)
+            return SKIFF_ERR_TRANSPORT_PARAMETER;
+        if (tp->has_stateless_reset_token)
+            skiff_cid_remote_set_initial_token(&c->remote_cids, tp->stateless_reset_token);
+    }
+    c->peer_tp_received = true;
+    skiff_streams_peer_limits limits = {
+        .max_data = tp->initial_max_data,
+        .max_stream_data_bidi_local = tp->initial_max_stream_data_bidi_local,
+        .max_stream_data_bidi_remote = tp->initial_max_stream_data_bidi_remote,
+        .max_stream_data_uni = tp->initial_max_stream_data_uni,
+        .max_streams_bidi = tp->initial_max_streams_bidi,
+        .max_streams_uni = tp->initial_max_streams_uni,
+    };
+    skiff_streams_set_peer_limits(&c->streams, &limits);
+    skiff_cid_local_set_peer_limit(&c->local_cids, tp->active_connection_id_limit);
+    skiff_recovery_set_peer_max_ack_delay(&c->recovery, SKIFF_MS(tp->max_ack_delay));
+    /* §10.1: the effective idle timeout is the smaller of the non-zero values. */
+    skiff_time peer_idle = SKIFF_MS(tp->max_idle_timeout);
+    if (peer_idle && (!c->idle_timeout || peer_idle < c->idle_timeout)) c->idle_timeout = peer_idle;
+    if (tp->max_udp_payload_size < c->max_datagram) c->max_datagram = (size_t)tp->max_udp_payload_size;
+    return 0;
+}
+
+static void tls_on_keylog(void *ud, const char *line)
+{
+    skiff_conn *c = ud;
+    if (c->cb.keylog) c->cb.keylog(c, line, c->ud);
+}
+
+static int tls_on_session_ticket(void *ud, const uint8_t *data, size_t len)
+{
+    skiff_conn *c = ud;
+    if (c->cb.session_ticket) c->cb.session_ticket(c, data, len, c->ud);
+    return 0;
+}
+
+static const skiff_tls_callbacks tls_callbacks = {
+    .on_secret = tls_on_secret,
+    .on_crypto_data = tls_on_crypto_data,
+    .on_peer_transport_params = tls_on_peer_tp,
+    .on_keylog = tls_on_keylog,
+    .on_session_ticket = tls_on_session_ticket,
+};
+
+/* Hands TLS whatever became contiguous in a level's CRYPTO stream. */
+int conn_feed_crypto(skiff_conn *c, skiff_crypto_level level)
+{
+    skiff_stream_recv *r = &c->levels[level].crypto_rx;
+    for (int guard = 0; guard < 64; guard++) {
+        const uint8_t *data;
+        bool fin;
+        size_t n = skiff_stream_recv_peek(r, &data, &fin);
+        if (n == 0) return 0;
+        int rv = skiff_tls_receive(c->tls, level, data, n);
+        skiff_stream_recv_consume(r, n);
+        if (rv) return rv;
+    }
+    return 0;
+}
+
+void conn_on_handshake_complete(skiff_conn *c, skiff_time now)
+{
+    (void)now;
+    c->handshake_complete = true;
+    c->state = CONN_ESTABLISHED;
+    size_t len = 0;
+    const char *alpn = skiff_tls_alpn(c->tls, &len);
+    if (alpn && len < sizeof c->alpn) {
+        memcpy(c->alpn, alpn, len);
+        c->alpn[len] = 0;
+    }
+    if (c->role == SKIFF_ROLE_SERVER) {
+        /* RFC 9001 §4.1.2: the server's handshake is confirmed when it completes. */
+        c->handshake_confirmed = true;
+        c->handshake_done_pending = true;
+        c->address_validated = true;
+        skiff_recovery_set_handshake_confirmed(&c->recovery, c->now);
+        conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE);
+        skiff_tls_send_session_ticket(c->tls);
+    }
+    skiff_cid_local_issue(&c->local_cids);
+    if (!c->handshake_done_reported && c->cb.handshake_done) {
+        c->handshake_done_reported = true;
+        c->cb.handshake_done(c, c->ud);
+    }
+}
+
+/* ---- creation ---- */
+
+static int encode_local_tp(skiff_conn *c, uint8_t *buf, size_t cap, skiff_ssize *len)
+{
+    skiff_transport_params *tp = &c->local_tp;
+    skiff_transport_params_init_default(tp);
+    tp->max_idle_timeout = c->cfg.idle_timeout / SKIFF_MS(1);
+    tp->max_udp_payload_size = 65527;
+    tp->initial_max_data = c->cfg.initial_max_data;
+    tp->initial_max_stream_data_bidi_local = c->cfg.initial_max_stream_data;
+    tp->initial_max_stream_data_bidi_remote = c->cfg.initial_max_stream_data;
+    tp->initial_max_stream_data_uni = c->cfg.initial_max_stream_data;
+    tp->initial_max_streams_bidi = c->cfg.max_streams_bidi;
+    tp->initial_max_streams_uni = c->cfg.max_streams_uni;
+    tp->active_connection_id_limit = 4;
+    tp->max_ack_delay = 25;
+    const skiff_cid_entry *own = &c->local_cids.entries[0];
+    tp->has_initial_source_connection_id = true;
+    tp->initial_source_connection_id.len = own->cid.len;
+    memcpy(tp->initial_source_connection_id.data, own->cid.bytes, own->cid.len);
+    if (c->role == SKIFF_ROLE_SERVER) {
+        tp->has_original_destination_connection_id = true;
+        tp->original_destination_connection_id.len = c->original_dcid.len;
+        memcpy(tp->original_destination_connection_id.data, c->original_dcid.bytes, c->original_dcid.len);
+        tp->has_stateless_reset_token = true;
+        memcpy(tp->stateless_reset_token, own->token, sizeof tp->stateless_reset_token);
+    }
+    uint64_t grease;
+    c->cb.random((uint8_t *)&grease, sizeof grease, c->ud);
+    *len = skiff_transport_params_encode(buf, cap, tp, c->role, grease | 1);
+    return *len < 0 ? (int)*len : 0;
+}
+
+static int conn_new(skiff_conn **out, const skiff_conn_config *cfg, const skiff_conn_callbacks *cb,
+                    void *ud, const skiff_path *path, skiff_role role, skiff_time now)
+{
+    if (!cb->random || !cfg->credentials || !cfg->static_key || cfg->cid_len < 4 ||
+        cfg->cid_len > SKIFF_MAX_CID_LEN || cfg->version != SKIFF_QUIC_V1)
+        return SKIFF_ERR_INVALID_ARGUMENT;
+    skiff_conn *c = calloc(1, sizeof *c);
+    if (!c) return SKIFF_ERR_NOMEM;
+    c->cfg = *cfg;
+    c->cb = *cb;
+    c->ud = ud;
+    c->role = role;
+    c->version = cfg->version;
+    c->state = CONN_HANDSHAKING;
+    c->path = *path;
+    c->created = now;
+    c->now = now;
+    c->idle_timeout = cfg->idle_timeout;
+    c->idle_deadline = SKIFF_TIME_NEVER;
+    c->close_deadline = SKIFF_TIME_NEVER;
+    c->max_datagram = SKIFF_MIN_INITIAL_DATAGRAM;
+    if (!c->cfg.handshake_timeout) c->cfg.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    skiff_streams_config sc = {
+        .role = role,
+        .max_streams_bidi = cfg->max_streams_bidi,
+        .max_streams_uni = cfg->max_streams_uni,
+        .stream_window_bidi_local = cfg->initial_max_stream_data,
+        .stream_window_bidi_remote = cfg->initial_max_stream_data,
+        .stream_window_uni = cfg->initial_max_stream_data,
+        .conn_window = cfg->initial_max_data,
+        .max_stream_window = cfg->max_stream_window,
+        .max_conn_window = cfg->max_data_window,
+        .send_buffer = 1u << 20,
+        .pool_max_free = 256,
+    };
+    int rv = skiff_streams_init(&c->streams, &sc);
+    if (rv) {
+        free(c);
+        return rv;
+    }
+    for (int l = 0; l < SKIFF_LEVEL_COUNT; l++) {
+        skiff_stream_send_init(&c->levels[l].crypto_tx, c->streams.pool, 1u << 20);
+        skiff_stream_recv_init_crypto(&c->levels[l].crypto_rx, c->streams.pool);
+    }
+    for (int s = 0; s < SKIFF_SPACE_COUNT; s++) {
+        skiff_ack_tracker_init(&c->spaces[s].acks, (skiff_pn_space)s, SKIFF_ACK_TRACKER_DEFAULT_MAX_RANGES);
+        skiff_ack_tracker_set_max_ack_delay(&c->spaces[s].acks, SKIFF_MS(25));
+        c->spaces[s].largest_rx = SKIFF_PN_NONE;
+    }
+    skiff_recovery_config rc;
+    skiff_recovery_config_default(&rc);
+    rc.cc = cfg->cc && !strcmp(cfg->cc, "cubic") ? SKIFF_CC_CUBIC : SKIFF_CC_NEWRENO;
+    rc.max_datagram_size = SKIFF_MIN_INITIAL_DATAGRAM;
+    rc.history_cap = SENT_HISTORY_MAX;
+    rc.is_server = role == SKIFF_ROLE_SERVER;
+    rv = skiff_recovery_init(&c->recovery, &rc, now);
+    if (rv) {
+        skiff_conn_free(c);
+        return rv;
+    }
+    skiff_cid_remote_init(&c->remote_cids, 4);
+    *out = c;
+    return 0;
+}
+
+static int start_tls(skiff_conn *c)
+{
+    uint8_t tp[SKIFF_TRANSPORT_PARAMS_MAX_LEN];
+    skiff_ssize tp_len;
+    int rv = encode_local_tp(c, tp, sizeof tp, &tp_len);
+    if (rv) return rv;
+    skiff_tls_config tc = {
+        .role = c->role,
+        .credentials = c->cfg.credentials,
+        .server_name = c->cfg.server_name,
+        .alpn = c->cfg.alpn,
+        .alpn_count = c->cfg.alpn_count,
+        .transport_params = tp,
+        .transport_params_len = (size_t)tp_len,
+        .session_data = c->cfg.session_data,
+        .session_data_len = c->cfg.session_data_len,
+        .enable_0rtt = c->cfg.enable_0rtt,
+    };
+    rv = skiff_tls_new(&c->tls, &tc, &tls_callbacks, c);
+    if (rv) return rv;
+    return c->role == SKIFF_ROLE_CLIENT ? skiff_tls_start(c->tls) : 0;
+}
+
+static int init_local_cids(skiff_conn *c)
+{
+    skiff_cid cid0;
+    uint8_t token[SKIFF_STATELESS_RESET_TOKEN_LEN];
+    generate_cid(c, 0, c->cfg.cid_len, &cid0, token);
+    skiff_cid_callbacks cc = {.generate = generate_cid, .on_added = cid_added,
+                              .on_retired = cid_retired, .user = c};
+    return skiff_cid_local_init(&c->local_cids, &cc, &cid0, token);
+}
+
+int skiff_conn_client_new(skiff_conn **out, const skiff_conn_config *cfg,
+                          const skiff_conn_callbacks *cb, void *ud, const skiff_path *path,
+                          skiff_time now)
+{
+    skiff_conn *c;
+    int rv = conn_new(&c, cfg, cb, ud, path, SKIFF_ROLE_CLIENT, now);
+    if (rv) return rv;
+    c->original_dcid.len = INITIAL_CID_LEN;
+    cb->random(c->original_dcid.bytes, INITIAL_CID_LEN, ud);
+    rv = init_local_cids(c);
+    if (!rv) rv = skiff_cid_remote_set_initial(&c->remote_cids, c->original_dcid.bytes, c->original_dcid.len);
+    if (!rv) rv = skiff_packet_keys_initial(c->version, c->original_dcid.bytes, c->original_dcid.len,
+                                            &c->levels[SKIFF_LEVEL_INITIAL].tx,
+                                            &c->levels[SKIFF_LEVEL_INITIAL].rx);
+    if (!rv) rv = start_tls(c);
+    if (rv) {
+        skiff_conn_free(c);
+        return rv;
+    }
+    /* A client has validated its peer's address by definition (§8.1). */
+    c->address_validated = true;
+    conn_touch_idle(c, now, false);
+    *out = c;
+    return 0;
+}
+
+int skiff_conn_server_new(skiff_conn **out, const skiff_conn_config *cfg,
+                          const skiff_conn_callbacks *cb, void *ud, const skiff_path *path,
+                          const uint8_t *dcid, size_t dcid_len, const uint8_t *scid,
+                          size_t scid_len, skiff_time now)
+{
+    if (dcid_len < INITIAL_CID_LEN || dcid_len > SKIFF_MAX_CID_LEN || scid_len > SKIFF_MAX_CID_LEN)
+        return SKIFF_ERR_INVALID_PACKET; /* §7.2: a client's first DCID has >= 8 bytes */
+    skiff_conn *c;
+    int rv = conn_new(&c, cfg, cb, ud, path, SKIFF_ROLE_SERVER, now);
+    if (rv) return rv;
+    c->original_dcid.len = (uint8_t)dcid_len;
+    memcpy(c->original_dcid.bytes, dcid, dcid_len);
+    c->initial_scid.len = (uint8_t)scid_len;
+    memcpy(c->initial_scid.bytes, scid, scid_len);
+    rv = init_local_cids(c);
+    if (!rv) rv = skiff_cid_remote_set_initial(&c->remote_cids, scid, scid_len);
+    /* The server protects with the server keys and opens with the client's. */
+    if (!rv) rv = skiff_packet_keys_initial(c->version, dcid, dcid_len,
+                                            &c->levels[SKIFF_LEVEL_INITIAL].rx,
+                                            &c->levels[SKIFF_LEVEL_INITIAL].tx);
+    if (!rv) rv = start_tls(c);
+    if (rv) {
+        skiff_conn_free(c);
+        return rv;
+    }
+    conn_touch_idle(c, now, false);
+    *out = c;
+    return 0;
+}
+
+void skiff_conn_free(skiff_conn *c)
+{
+    if (!c) return;
+    skiff_tls_free(c->tls);
+    for (int l = 0; l < SKIFF_LEVEL_COUNT; l++) {
+        skiff_packet_keys_clear(&c->levels[l].tx);
+        skiff_packet_keys_clear(&c->levels[l].rx);
+        skiff_stream_send_cleanup(&c->levels[l].crypto_tx);
+        skiff_stream_recv_cleanup(&c->levels[l].crypto_rx);
+    }
+    for (int s = 0; s < SKIFF_SPACE_COUNT; s++) skiff_ack_tracker_free(&c->spaces[s].acks);
+    skiff_recovery_free(&c->recovery);
+    skiff_cid_remote_free(&c->remote_cids);
+    skiff_streams_free(&c->streams); /* last: the CRYPTO streams used its pool */
+    free(c);
+}
+
+/* ---- accessors ---- */
+
+bool skiff_conn_is_established(const skiff_conn *c)
+{
+    return c->state == CONN_ESTABLISHED;
+}
+
+bool skiff_conn_is_closed(const skiff_conn *c)
+{
+    return c->state == CONN_CLOSED;
+}
+
+const char *skiff_conn_alpn(const skiff_conn *c)
+{
+    return c->alpn;
+}
+
+void *skiff_conn_user_data(const skiff_conn *c)
+{
+    return c->ud;
+}
+
+void skiff_conn_set_app_data(skiff_conn *c, void *data)
+{
+    c->app_data = data;
+}
+
+void *skiff_conn_app_data(const skiff_conn *c)
+{
+    return c->app_data;
+}
+
+skiff_time skiff_conn_deadline(const skiff_conn *c)
+{
+    if (c->state == CONN_CLOSED) return SKIFF_TIME_NEVER;
+    if (c->state == CONN_CLOSING || c->state == CONN_DRAINING) return c->close_deadline;
+    skiff_time d = skiff_recovery_timer(&c->recovery);
+    for (int s = 0; s < SKIFF_SPACE_COUNT; s++) {
+        skiff_time a = skiff_ack_tracker_deadline(&c->spaces[s].acks);
+        if (a < d) d = a;
+    }
+    skiff_time t = conn_close_deadline(c);
+    if (t < d) d = t;
+    return d;
+}
+
+void skiff_conn_on_timeout(skiff_conn *c, skiff_time now)
+{
+    c->now = now;
+    conn_check_timeouts(c, now);
+    if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return;
+    if (skiff_recovery_timer(&c->recovery) <= now) {
+        skiff_recovery_probe probe = {0};
+        skiff_recovery_on_timeout(&c->recovery, now, &conn_recovery_callbacks, c, &probe);
+        for (int s = 0; s < SKIFF_SPACE_COUNT; s++) c->probes_pending[s] += probe.packets[s];
+    }
+}

@@ -1,0 +1,322 @@
+/*
+ * `skiff get`: downloads one or more https URLs of one server over a single
+ * QUIC connection, in parallel streams, byte-exact. This stage speaks
+ * hq-interop (HTTP/0.9 over QUIC): "GET /path\r\n" on a bidirectional
+ * stream, the file's bytes back. Exit status 0 only when every download
+ * completed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/engine.h"
+#include "tool.h"
+
+#define MAX_URLS 100000
+
+typedef struct download {
+    const char *url;
+    char path[2048];
+    char out_path[4096];
+    int fd;
+    bool started, done;
+    uint64_t stream_id;
+    uint64_t bytes;
+} download;
+
+typedef struct get_ctx {
+    skiff_engine *engine;
+    skiff_conn *conn;
+    download *downloads;
+    size_t count, next, finished, failed, active;
+    bool handshake_done, closed, to_stdout;
+    skiff_end_reason end;
+} get_ctx;
+
+/* https://host[:port]/path → "host:port" and "/path". */
+static int parse_url(const char *url, char *authority, size_t acap, char *host, size_t hcap,
+                     char *path, size_t pcap)
+{
+    const char *p = url;
+    if (strncmp(p, "https://", 8) != 0) return -1;
+    p += 8;
+    const char *slash = strchr(p, '/');
+    size_t alen = slash ? (size_t)(slash - p) : strlen(p);
+    if (alen == 0 || alen >= acap || alen >= hcap) return -1;
+    memcpy(authority, p, alen);
+    authority[alen] = 0;
+    snprintf(path, pcap, "%s", slash ? slash : "/");
+    /* host without port, for the certificate check */
+    const char *hend = authority[0] == '[' ? strchr(authority, ']') : strrchr(authority, ':');
+    size_t hlen = hend ? (size_t)(hend - authority) + (authority[0] == '[') : alen;
+    if (authority[0] == '[') {
+        memcpy(host, authority + 1, hlen - 2);
+        host[hlen - 2] = 0;
+    } else {
+        memcpy(host, authority, hlen);
+        host[hlen] = 0;
+    }
+    bool has_port = authority[0] == '[' ? (hend && hend[1] == ':') : hend != NULL;
+    if (!has_port) {
+        if (alen + 4 >= acap) return -1;
+        strcat(authority, ":443");
+    }
+    return 0;
+}
+
+static void start_downloads(get_ctx *ctx)
+{
+    while (ctx->next < ctx->count) {
+        download *d = &ctx->downloads[ctx->next];
+        uint64_t id;
+        if (skiff_conn_stream_open(ctx->conn, true, &id) != 0) return; /* stream limit: later */
+        char req[2100];
+        int n = snprintf(req, sizeof req, "GET %s\r\n", d->path);
+        if (skiff_conn_stream_write(ctx->conn, id, (const uint8_t *)req, (size_t)n, true) != n) {
+            skiff_conn_stream_reset(ctx->conn, id, 0);
+            return;
+        }
+        d->stream_id = id;
+        d->started = true;
+        ctx->next++;
+        ctx->active++;
+    }
+}
+
+static download *find_download(get_ctx *ctx, uint64_t id)
+{
+    /* Streams are opened in order: client bidi IDs are 0, 4, 8, ... */
+    size_t index = (size_t)(id / 4);
+    if (index < ctx->count && ctx->downloads[index].started && ctx->downloads[index].stream_id == id)
+        return &ctx->downloads[index];
+    for (size_t i = 0; i < ctx->next; i++)
+        if (ctx->downloads[i].stream_id == id) return &ctx->downloads[i];
+    return NULL;
+}
+
+static void finish(get_ctx *ctx, download *d, bool ok)
+{
+    d->done = true;
+    ctx->finished++;
+    ctx->active--;
+    if (!ok) ctx->failed++;
+    if (d->fd >= 0 && d->fd != STDOUT_FILENO) close(d->fd);
+    d->fd = -1;
+    if (ctx->finished == ctx->count) {
+        skiff_conn_close(ctx->conn, 0, "", skiff_clock_now());
+        skiff_engine_kick(ctx->engine, ctx->conn);
+    } else {
+        start_downloads(ctx);
+    }
+}
+
+static void on_handshake_done(skiff_conn *c, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    ctx->handshake_done = true;
+    fprintf(stderr, "skiff get: connected, alpn %s\n", skiff_conn_alpn(ctx->conn));
+    start_downloads(ctx);
+}
+
+static void on_streams_available(skiff_conn *c, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    if (ctx->handshake_done) start_downloads(ctx);
+}
+
+static void on_readable(skiff_conn *c, uint64_t id, void *ud)
+{
+    get_ctx *ctx = ud;
+    download *d = find_download(ctx, id);
+    if (!d || d->done) return;
+    static uint8_t buf[65536];
+    for (int guard = 0; guard < 1024; guard++) {
+        bool fin = false;
+        skiff_ssize n = skiff_conn_stream_read(c, id, buf, sizeof buf, &fin);
+        if (n < 0) {
+            finish(ctx, d, false);
+            return;
+        }
+        for (size_t off = 0; off < (size_t)n;) {
+            ssize_t w = write(d->fd, buf + off, (size_t)n - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                fprintf(stderr, "skiff get: %s: %s\n", d->out_path, strerror(errno));
+                finish(ctx, d, false);
+                return;
+            }
+            off += (size_t)w;
+        }
+        d->bytes += (uint64_t)n;
+        if (fin) {
+            finish(ctx, d, true);
+            return;
+        }
+        if (n == 0) return;
+    }
+}
+
+static void on_reset(skiff_conn *c, uint64_t id, uint64_t code, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    download *d = find_download(ctx, id);
+    if (!d || d->done) return;
+    fprintf(stderr, "skiff get: %s: the server reset the stream (code 0x%llx)\n", d->url,
+            (unsigned long long)code);
+    finish(ctx, d, false);
+}
+
+static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    ctx->closed = true;
+    ctx->end = *why;
+    skiff_engine_stop(ctx->engine);
+}
+
+static const char get_usage[] =
+    "usage: skiff get [-o FILE | -O DIR] [--cacert FILE | --insecure] [--alpn LIST]\n"
+    "                 [--keylog FILE] [--idle-timeout DUR] URL...\n"
+    "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
+
+static int open_outputs(get_ctx *ctx, const char *out_file, const char *out_dir)
+{
+    for (size_t i = 0; i < ctx->count; i++) {
+        download *d = &ctx->downloads[i];
+        if (ctx->to_stdout) {
+            d->fd = STDOUT_FILENO;
+            snprintf(d->out_path, sizeof d->out_path, "(stdout)");
+            continue;
+        }
+        if (out_file) {
+            snprintf(d->out_path, sizeof d->out_path, "%s", out_file);
+        } else {
+            const char *base = strrchr(d->path, '/');
+            base = base && base[1] ? base + 1 : "index.html";
+            snprintf(d->out_path, sizeof d->out_path, "%s/%s", out_dir, base);
+        }
+        d->fd = open(d->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (d->fd < 0) return tool_fail("%s: %s", d->out_path, strerror(errno));
+    }
+    return 0;
+}
+
+int skiff_cmd_get(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"output-dir", required_argument, 0, 'O'},
+        {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
+        {"alpn", required_argument, 0, 'a'},   {"keylog", required_argument, 0, 'K'},
+        {"idle-timeout", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *out_file = NULL, *out_dir = NULL, *cacert = NULL, *alpn = "hq-interop";
+    const char *keylog = getenv("SSLKEYLOGFILE");
+    bool insecure = false;
+    uint64_t idle = SKIFF_MS(30000);
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:O:kh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out_file = optarg; break;
+        case 'O': out_dir = optarg; break;
+        case 'C': cacert = optarg; break;
+        case 'k': insecure = true; break;
+        case 'a': alpn = optarg; break;
+        case 'K': keylog = optarg; break;
+        case 'i':
+            if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
+            break;
+        case 'h': fputs(get_usage, stdout); return 0;
+        default: fputs(get_usage, stderr); return 2;
+        }
+    }
+    size_t count = (size_t)(argc - optind);
+    if (count == 0 || count > MAX_URLS) {
+        fputs(get_usage, stderr);
+        return 2;
+    }
+    if (out_file && out_dir) return tool_fail("-o and -O go apart");
+    if (out_file && count > 1) return tool_fail("-o takes one URL; use -O DIR for several");
+
+    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir};
+    if (ctx.to_stdout && count > 1) return tool_fail("several URLs need -O DIR");
+    ctx.downloads = calloc(count, sizeof *ctx.downloads);
+    if (!ctx.downloads) return tool_fail("out of memory");
+    char authority[300] = "", host[300] = "";
+    for (size_t i = 0; i < count; i++) {
+        char a[300], h[300];
+        download *d = &ctx.downloads[i];
+        d->url = argv[optind + (int)i];
+        d->fd = -1;
+        if (parse_url(d->url, a, sizeof a, h, sizeof h, d->path, sizeof d->path)) {
+            free(ctx.downloads);
+            return tool_fail("%s: not an https:// URL", d->url);
+        }
+        if (i == 0) {
+            strcpy(authority, a);
+            strcpy(host, h);
+        } else if (strcmp(a, authority)) {
+            free(ctx.downloads);
+            return tool_fail("all URLs must name one server (%s, %s)", authority, a);
+        }
+    }
+    int status = open_outputs(&ctx, out_file, out_dir);
+    skiff_tls_credentials *creds = NULL;
+    const char *alpn_names[16];
+    char *alpn_storage = NULL;
+    int nalpn = status ? -1 : tool_parse_alpn(alpn, alpn_names, 16, &alpn_storage);
+    if (!status && nalpn < 0) status = tool_fail("bad --alpn '%s'", alpn);
+    if (!status) {
+        skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_CLIENT, .ca_file = cacert, .insecure = insecure};
+        int rv = skiff_tls_credentials_new(&creds, &cc);
+        if (rv) status = tool_fail("trust anchors: %s", skiff_strerror(rv));
+    }
+    if (!status) {
+        static const skiff_conn_callbacks cb = {.handshake_done = on_handshake_done,
+                                                .stream_readable = on_readable,
+                                                .stream_reset = on_reset,
+                                                .streams_available = on_streams_available,
+                                                .closed = on_closed};
+        skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog};
+        skiff_conn_config_default(&ec.conn);
+        ec.conn.credentials = creds;
+        ec.conn.alpn = alpn_names;
+        ec.conn.alpn_count = (size_t)nalpn;
+        ec.conn.server_name = host;
+        ec.conn.idle_timeout = idle;
+        uint8_t static_key[32];
+        tool_random(static_key, sizeof static_key);
+        ec.conn.static_key = static_key;
+        char target[320];
+        snprintf(target, sizeof target, "%s", authority);
+        if (!strncmp(target, "localhost:", 10)) snprintf(target, sizeof target, "127.0.0.1:%s", authority + 10);
+        int rv = skiff_engine_new(&ctx.engine, &ec);
+        if (!rv) rv = skiff_engine_connect(ctx.engine, target, &ctx.conn);
+        if (rv) status = tool_fail("cannot connect to %s: %s", authority, tool_error_text(rv));
+        /* The connection's own timers (handshake, idle) bound this loop. */
+        while (!status && !ctx.closed) skiff_engine_run(ctx.engine, SKIFF_TIME_NEVER);
+        if (!status && ctx.finished == ctx.count && ctx.failed == 0) {
+            status = 0;
+        } else if (!status) {
+            char line[512];
+            if (ctx.end.kind != SKIFF_END_NONE && !(ctx.end.kind == SKIFF_END_APPLICATION && ctx.end.code == 0 && !ctx.end.remote))
+                fprintf(stderr, "skiff get: %s\n", skiff_end_reason_format(&ctx.end, line, sizeof line));
+            status = tool_fail("%zu of %zu downloads failed", ctx.count - (ctx.finished - ctx.failed), ctx.count);
+        }
+        skiff_engine_free(ctx.engine);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (ctx.downloads[i].fd > STDOUT_FILENO) close(ctx.downloads[i].fd);
+    skiff_tls_credentials_free(creds);
+    free(alpn_storage);
+    free(ctx.downloads);
+    return status;
+}
