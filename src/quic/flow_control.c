@@ -93,8 +93,7 @@ int skiff_fc_recv_on_bytes(skiff_fc_recv *fc, uint64_t bytes)
     return 0;
 }
 
-bool skiff_fc_recv_on_consumed(skiff_fc_recv *fc, uint64_t bytes, skiff_time now,
-                               skiff_time srtt)
+bool skiff_fc_recv_on_consumed(skiff_fc_recv *fc, uint64_t bytes, skiff_time now, skiff_time srtt)
 {
     fc->consumed += bytes;
     if (fc->limit - fc->consumed > fc->window / 2) return false;

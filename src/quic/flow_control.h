@@ -23,10 +23,10 @@
 
 /* Sending: the peer's limit and what we have used of it. */
 typedef struct skiff_fc_send {
-    uint64_t limit;        /* the peer's MAX_DATA / MAX_STREAM_DATA (largest seen) */
-    uint64_t sent;         /* highest offset (or sum) sent so far */
-    uint64_t blocked_at;   /* the limit a BLOCKED frame was last queued for; UINT64_MAX none */
-    bool blocked_pending;  /* a DATA_BLOCKED / STREAM_DATA_BLOCKED waits to be sent */
+    uint64_t limit;       /* the peer's MAX_DATA / MAX_STREAM_DATA (largest seen) */
+    uint64_t sent;        /* highest offset (or sum) sent so far */
+    uint64_t blocked_at;  /* the limit a BLOCKED frame was last queued for; UINT64_MAX none */
+    bool blocked_pending; /* a DATA_BLOCKED / STREAM_DATA_BLOCKED waits to be sent */
 } skiff_fc_send;
 
 void skiff_fc_send_init(skiff_fc_send *fc, uint64_t initial_limit);
@@ -59,15 +59,15 @@ void skiff_fc_send_on_blocked_lost(skiff_fc_send *fc, uint64_t limit);
 
 /* Receiving: our advertised limit, what arrived and what was consumed. */
 typedef struct skiff_fc_recv {
-    uint64_t limit;         /* the limit we advertised (or will advertise) */
-    uint64_t highest;       /* highest offset (or sum) received */
-    uint64_t consumed;      /* bytes the application read or that were discarded */
-    uint64_t window;        /* current window: a new limit is consumed + window */
-    uint64_t max_window;    /* auto-tuning never grows the window past this */
-    skiff_time last_update; /* when the limit was last moved; SKIFF_TIME_NEVER before */
+    uint64_t limit;              /* the limit we advertised (or will advertise) */
+    uint64_t highest;            /* highest offset (or sum) received */
+    uint64_t consumed;           /* bytes the application read or that were discarded */
+    uint64_t window;             /* current window: a new limit is consumed + window */
+    uint64_t max_window;         /* auto-tuning never grows the window past this */
+    skiff_time last_update;      /* when the limit was last moved; SKIFF_TIME_NEVER before */
     uint64_t consumed_at_update; /* `consumed` at that moment */
-    uint64_t sent_limit;    /* the largest limit sent in a MAX_* frame */
-    bool update_pending;    /* a MAX_DATA / MAX_STREAM_DATA waits to be sent */
+    uint64_t sent_limit;         /* the largest limit sent in a MAX_* frame */
+    bool update_pending;         /* a MAX_DATA / MAX_STREAM_DATA waits to be sent */
 } skiff_fc_recv;
 
 /* window is the initial limit we advertise (the transport parameter). */
@@ -89,8 +89,7 @@ int skiff_fc_recv_on_bytes(skiff_fc_recv *fc, uint64_t bytes);
  * (capped by max_window). srtt == 0 (no sample yet) never doubles. Returns
  * true when a new limit was queued.
  */
-bool skiff_fc_recv_on_consumed(skiff_fc_recv *fc, uint64_t bytes, skiff_time now,
-                               skiff_time srtt);
+bool skiff_fc_recv_on_consumed(skiff_fc_recv *fc, uint64_t bytes, skiff_time now, skiff_time srtt);
 
 /* Raises the window to at least `window` (capped by max_window): the
  * connection window follows its streams' windows so it never limits them. */

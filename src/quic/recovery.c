@@ -184,6 +184,13 @@ int skiff_recovery_on_packet_sent(skiff_recovery *r, skiff_pn_space space,
     skiff_sent_packet rec = *p;
     if (rec.ack_eliciting) rec.in_flight = true; /* RFC 9002 §2 */
     int rc = skiff_sent_packets_add(&s->sent, &rec);
+    if (rc == SKIFF_ERR_BUFFER_TOO_SMALL && !rec.in_flight) {
+        /* An ACK-only packet must still go out when the history is full;
+         * it is counted as sent (so its acknowledgment is no violation)
+         * but not tracked: its acknowledgment is not reported. */
+        s->next_pn = rec.pn + 1;
+        return 0;
+    }
     if (rc < 0) return rc;
     s->next_pn = rec.pn + 1;
     if (rec.ecn == SKIFF_ECN_ECT0 || rec.ecn == SKIFF_ECN_ECT1) s->ecn_sent++;

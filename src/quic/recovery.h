@@ -130,9 +130,12 @@ void skiff_recovery_free(skiff_recovery *r);
  * the pacer and the timer; p->time_sent is taken as `now`. An ack-eliciting
  * packet is always in flight. Returns 0; SKIFF_ERR_INVALID_ARGUMENT if the
  * space is discarded or p->pn is below a pn already sent or skipped;
- * SKIFF_ERR_BUFFER_TOO_SMALL if the space's history is full (stop sending in
- * that space until ACKs or losses free it, see skiff_recovery_can_record);
- * SKIFF_ERR_NOMEM. On error nothing is recorded.
+ * SKIFF_ERR_BUFFER_TOO_SMALL if the space's history is full (stop sending
+ * in-flight packets in that space until ACKs or losses free it, see
+ * skiff_recovery_can_record); SKIFF_ERR_NOMEM. On error nothing is recorded.
+ * A packet that is not in flight (ACK-only) is never refused for a full
+ * history: it then counts as sent but is not tracked, so its acknowledgment
+ * is accepted and not reported.
  */
 int skiff_recovery_on_packet_sent(skiff_recovery *r, skiff_pn_space space,
                                   const skiff_sent_packet *p);

@@ -15,7 +15,7 @@
  * front passes them, which is what persistent-congestion detection needs
  * (RFC 9002 §7.6.2: no packet between two lost ones was acknowledged).
  *
- *     first_pn                   first_pn + span: the next pn to record
+ *     first_pn                   first_pn + span: one past the newest
  *     v                          v
  *     O  A  O  L  A  .  O  O  O  -
  *   O outstanding, A acked, L lost, . skipped (or not in use); the record of

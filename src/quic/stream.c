@@ -65,8 +65,8 @@ const char *skiff_send_state_name(skiff_send_state s)
 
 const char *skiff_recv_state_name(skiff_recv_state s)
 {
-    static const char *const names[] = {"Recv",        "Size Known", "Data Recvd", "Reset Recvd",
-                                        "Data Read",   "Reset Read", "none"};
+    static const char *const names[] = {"Recv",      "Size Known", "Data Recvd", "Reset Recvd",
+                                        "Data Read", "Reset Read", "none"};
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
@@ -74,8 +74,10 @@ bool skiff_stream_is_finished(const skiff_stream *st)
 {
     skiff_send_state s = skiff_stream_send_state(st);
     skiff_recv_state r = skiff_stream_recv_state(st);
-    bool send_done = s == SKIFF_SEND_NONE || s == SKIFF_SEND_DATA_RECVD || s == SKIFF_SEND_RESET_RECVD;
-    bool recv_done = r == SKIFF_RECV_NONE || r == SKIFF_RECV_DATA_READ || r == SKIFF_RECV_RESET_READ;
+    bool send_done =
+        s == SKIFF_SEND_NONE || s == SKIFF_SEND_DATA_RECVD || s == SKIFF_SEND_RESET_RECVD;
+    bool recv_done =
+        r == SKIFF_RECV_NONE || r == SKIFF_RECV_DATA_READ || r == SKIFF_RECV_RESET_READ;
     return send_done && recv_done;
 }
 

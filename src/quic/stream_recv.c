@@ -65,8 +65,10 @@ static uint64_t next_start_above(const skiff_range_set *s, uint64_t v)
     size_t lo = 0, hi = s->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->ranges[mid].start <= v) lo = mid + 1;
-        else hi = mid;
+        if (s->ranges[mid].start <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < s->count ? s->ranges[lo].start : UINT64_MAX;
 }

@@ -46,10 +46,10 @@ typedef struct skiff_stream_recv {
     uint64_t final_size;      /* SKIFF_FINAL_SIZE_UNKNOWN until a FIN or RESET_STREAM */
     uint64_t crypto_cap;      /* 0 for a stream; the CRYPTO buffering cap otherwise */
     uint64_t reset_code;
-    bool reset;               /* a RESET_STREAM arrived (Reset Recvd) */
-    bool reset_read;          /* the application was told (Reset Read) */
-    bool fin_read;            /* the application read up to the FIN (Data Read) */
-    bool discard;             /* the application stopped reading (STOP_SENDING, §3.5) */
+    bool reset;      /* a RESET_STREAM arrived (Reset Recvd) */
+    bool reset_read; /* the application was told (Reset Read) */
+    bool fin_read;   /* the application read up to the FIN (Data Read) */
+    bool discard;    /* the application stopped reading (STOP_SENDING, §3.5) */
 } skiff_stream_recv;
 
 /* A stream's receiving half: at most max_ranges gaps tracked (0: the default). */

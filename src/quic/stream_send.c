@@ -72,7 +72,8 @@ void skiff_stream_pool_put(skiff_stream_pool *p, uint8_t *chunk)
 static int chunks_grow(skiff_stream_chunks *c, uint64_t need)
 {
     size_t cap = c->cap ? c->cap : 4;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     uint8_t **slots = calloc(cap, sizeof *slots);
     if (!slots) return SKIFF_ERR_NOMEM;
     for (size_t i = 0; i < c->cap; i++) {
@@ -125,8 +126,10 @@ void skiff_stream_chunks_read(const skiff_stream_chunks *c, uint64_t offset, uin
         if (n > len) n = len;
         const uint8_t *chunk = NULL;
         if (k >= c->base && k - c->base < c->cap) chunk = c->slots[k & (c->cap - 1)];
-        if (chunk) memcpy(dst, chunk + at, n);
-        else memset(dst, 0, n); /* a caller bug; never read freed memory */
+        if (chunk)
+            memcpy(dst, chunk + at, n);
+        else
+            memset(dst, 0, n); /* a caller bug; never read freed memory */
         dst += n;
         len -= n;
         offset += n;
@@ -166,8 +169,10 @@ static uint64_t next_start_above(const skiff_range_set *s, uint64_t v)
     size_t lo = 0, hi = s->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->ranges[mid].start <= v) lo = mid + 1;
-        else hi = mid;
+        if (s->ranges[mid].start <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < s->count ? s->ranges[lo].start : UINT64_MAX;
 }
@@ -178,7 +183,8 @@ static void add_widening(skiff_range_set *s, uint64_t start, uint64_t end)
 {
     if (skiff_range_set_add(s, start, end) != SKIFF_ERR_BUFFER_TOO_SMALL) return;
     size_t i = 0;
-    while (i < s->count && s->ranges[i].end < start) i++;
+    while (i < s->count && s->ranges[i].end < start)
+        i++;
     if (i == s->count) i = s->count - 1; /* every range ends below: join the last */
     uint64_t a = start < s->ranges[i].start ? start : s->ranges[i].start;
     uint64_t b = end > s->ranges[i].end ? end : s->ranges[i].end;
@@ -210,14 +216,13 @@ size_t skiff_stream_send_writable(const skiff_stream_send *s)
     return held < s->buffer_cap ? (size_t)(s->buffer_cap - held) : 0;
 }
 
-skiff_ssize skiff_stream_send_write(skiff_stream_send *s, const uint8_t *data, size_t len,
-                                    bool fin)
+skiff_ssize skiff_stream_send_write(skiff_stream_send *s, const uint8_t *data, size_t len, bool fin)
 {
     if (s->fin || s->reset) return SKIFF_ERR_STREAM_STATE;
     size_t n = skiff_stream_send_writable(s);
     if (n > len) n = len;
-    /* §4.5 / §19.8: offsets stay below 2^62. */
-    if (s->written + n > (UINT64_C(1) << 62) - 1) return SKIFF_ERR_FLOW_CONTROL;
+    /* §19.8: a stream's offsets cannot reach 2^62. */
+    if (s->written + n > (UINT64_C(1) << 62) - 1) return SKIFF_ERR_INVALID_ARGUMENT;
     if (n) {
         int rv = skiff_stream_chunks_write(&s->chunks, s->pool, s->written, data, n);
         if (rv) return rv;
@@ -243,7 +248,7 @@ bool skiff_stream_send_next(const skiff_stream_send *s, uint64_t max_len,
         if (a < s->acked_end) a = s->acked_end;
         while (a < b && skiff_range_set_contains(&s->acked, a, a + 1))
             a = skiff_range_set_contiguous_end(&s->acked, a);
-        if (a >= b) continue; /* all of it acknowledged meanwhile */
+        if (a >= b) continue;                         /* all of it acknowledged meanwhile */
         if (a >= limit || max_len == 0) return false; /* ranges are sorted */
         uint64_t e = next_start_above(&s->acked, a);
         if (e > b) e = b;
@@ -279,8 +284,7 @@ bool skiff_stream_send_has_pending(const skiff_stream_send *s)
     return skiff_stream_send_next(s, UINT64_MAX, UINT64_MAX, &o, &n, &f);
 }
 
-void skiff_stream_send_copy(const skiff_stream_send *s, uint64_t offset, size_t len,
-                            uint8_t *dst)
+void skiff_stream_send_copy(const skiff_stream_send *s, uint64_t offset, size_t len, uint8_t *dst)
 {
     skiff_stream_chunks_read(&s->chunks, offset, dst, len);
 }
@@ -322,8 +326,10 @@ void skiff_stream_send_on_acked(skiff_stream_send *s, uint64_t offset, size_t le
         skiff_range_set_remove_below(&s->acked, s->acked_end);
     }
     skiff_range_set_remove_below(&s->pending, s->acked_end);
-    if (skiff_stream_send_all_acked(s)) skiff_stream_chunks_free(&s->chunks, s->pool);
-    else skiff_stream_chunks_release_below(&s->chunks, s->pool, s->acked_end);
+    if (skiff_stream_send_all_acked(s))
+        skiff_stream_chunks_free(&s->chunks, s->pool);
+    else
+        skiff_stream_chunks_release_below(&s->chunks, s->pool, s->acked_end);
 }
 
 void skiff_stream_send_on_lost(skiff_stream_send *s, uint64_t offset, size_t len, bool fin)
@@ -360,8 +366,7 @@ void skiff_stream_send_reset(skiff_stream_send *s, uint64_t code)
     skiff_range_set_free(&s->acked);
 }
 
-bool skiff_stream_send_reset_frame(const skiff_stream_send *s, uint64_t *code,
-                                   uint64_t *final_size)
+bool skiff_stream_send_reset_frame(const skiff_stream_send *s, uint64_t *code, uint64_t *final_size)
 {
     if (!s->reset_pending) return false;
     *code = s->reset_code;

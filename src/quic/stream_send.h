@@ -86,23 +86,23 @@ void skiff_stream_chunks_free(skiff_stream_chunks *c, skiff_stream_pool *p);
 typedef struct skiff_stream_send {
     skiff_stream_pool *pool;
     skiff_stream_chunks chunks;
-    size_t buffer_cap;    /* most unacknowledged bytes held: written - acked_end */
-    uint64_t written;     /* bytes the application wrote */
-    uint64_t max_sent;    /* end of the highest byte sent: new data starts here */
-    uint64_t acked_end;   /* everything below is acknowledged (and freed) */
+    size_t buffer_cap;       /* most unacknowledged bytes held: written - acked_end */
+    uint64_t written;        /* bytes the application wrote */
+    uint64_t max_sent;       /* end of the highest byte sent: new data starts here */
+    uint64_t acked_end;      /* everything below is acknowledged (and freed) */
     skiff_range_set pending; /* offsets to (re)transmit */
     skiff_range_set acked;   /* acknowledged ranges above acked_end */
-    bool started;         /* a STREAM or STREAM_DATA_BLOCKED frame went out (Ready -> Send) */
-    bool fin;             /* the application ended the stream: final size = written */
-    bool fin_pending;     /* the FIN still has to be (re)sent */
+    bool started;            /* a STREAM or STREAM_DATA_BLOCKED frame went out (Ready -> Send) */
+    bool fin;                /* the application ended the stream: final size = written */
+    bool fin_pending;        /* the FIN still has to be (re)sent */
     bool fin_sent;
     bool fin_acked;
-    bool reset;           /* the stream was reset: no more data is sent */
-    bool reset_pending;   /* the RESET_STREAM still has to be (re)sent */
+    bool reset;         /* the stream was reset: no more data is sent */
+    bool reset_pending; /* the RESET_STREAM still has to be (re)sent */
     bool reset_sent;
     bool reset_acked;
-    uint64_t reset_code;  /* application error code of the RESET_STREAM */
-    uint64_t final_size;  /* valid once fin or reset */
+    uint64_t reset_code; /* application error code of the RESET_STREAM */
+    uint64_t final_size; /* valid once fin or reset */
 } skiff_stream_send;
 
 /* buffer_cap: the most bytes written but not yet acknowledged (>= 1). */
@@ -114,7 +114,8 @@ void skiff_stream_send_cleanup(skiff_stream_send *s);
  * Copies up to len bytes of data into the send buffer; with fin, the stream
  * ends after them if they all fit. Returns the bytes accepted (0 when the
  * buffer is full: wait until acknowledgments free room),
- * SKIFF_ERR_STREAM_STATE after a FIN or a reset, or SKIFF_ERR_NOMEM.
+ * SKIFF_ERR_STREAM_STATE after a FIN or a reset, SKIFF_ERR_INVALID_ARGUMENT
+ * past offset 2^62 - 1 (§19.8), or SKIFF_ERR_NOMEM.
  */
 skiff_ssize skiff_stream_send_write(skiff_stream_send *s, const uint8_t *data, size_t len,
                                     bool fin);
@@ -141,8 +142,7 @@ bool skiff_stream_send_has_pending(const skiff_stream_send *s);
 
 /* Copies [offset, offset + len) into dst; the range must be held (offered by
  * skiff_stream_send_next and not yet acknowledged). */
-void skiff_stream_send_copy(const skiff_stream_send *s, uint64_t offset, size_t len,
-                            uint8_t *dst);
+void skiff_stream_send_copy(const skiff_stream_send *s, uint64_t offset, size_t len, uint8_t *dst);
 
 /* A frame carrying [offset, offset + len) (and the FIN) was sent. Returns the
  * number of new bytes (beyond the previous max_sent), for connection credit. */

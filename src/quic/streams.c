@@ -67,7 +67,8 @@ static int table_insert(skiff_streams *m, skiff_stream *st)
         for (size_t i = 0; i < m->table_cap; i++) {
             if (!m->table[i]) continue;
             size_t j = slot_of(m->table[i]->id, cap);
-            while (t[j]) j = (j + 1) & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
             t[j] = m->table[i];
         }
         free(m->table);
@@ -75,7 +76,8 @@ static int table_insert(skiff_streams *m, skiff_stream *st)
         m->table_cap = cap;
     }
     size_t i = slot_of(st->id, m->table_cap);
-    while (m->table[i]) i = (i + 1) & (m->table_cap - 1);
+    while (m->table[i])
+        i = (i + 1) & (m->table_cap - 1);
     m->table[i] = st;
     m->count++;
     return 0;
@@ -84,7 +86,8 @@ static int table_insert(skiff_streams *m, skiff_stream *st)
 static void table_remove(skiff_streams *m, const skiff_stream *st)
 {
     size_t mask = m->table_cap - 1, i = slot_of(st->id, m->table_cap);
-    while (m->table[i] != st) i = (i + 1) & mask;
+    while (m->table[i] != st)
+        i = (i + 1) & mask;
     /* Backward-shift deletion: pull later entries of the probe run into the
      * hole unless they would then sit before their home slot. */
     for (size_t j = (i + 1) & mask; m->table[j]; j = (j + 1) & mask) {
@@ -106,8 +109,10 @@ static void send_link(skiff_streams *m, skiff_stream *st)
     st->in_send_list = true;
     st->send_next = NULL;
     st->send_prev = m->send_tail;
-    if (m->send_tail) m->send_tail->send_next = st;
-    else m->send_head = st;
+    if (m->send_tail)
+        m->send_tail->send_next = st;
+    else
+        m->send_head = st;
     m->send_tail = st;
 }
 
@@ -115,10 +120,14 @@ static void send_unlink(skiff_streams *m, skiff_stream *st)
 {
     if (!st->in_send_list) return;
     st->in_send_list = false;
-    if (st->send_prev) st->send_prev->send_next = st->send_next;
-    else m->send_head = st->send_next;
-    if (st->send_next) st->send_next->send_prev = st->send_prev;
-    else m->send_tail = st->send_prev;
+    if (st->send_prev)
+        st->send_prev->send_next = st->send_next;
+    else
+        m->send_head = st->send_next;
+    if (st->send_next)
+        st->send_next->send_prev = st->send_prev;
+    else
+        m->send_tail = st->send_prev;
     st->send_prev = st->send_next = NULL;
 }
 
@@ -128,8 +137,10 @@ static void ctl_link(skiff_streams *m, skiff_stream *st)
     st->in_ctl_list = true;
     st->ctl_next = NULL;
     st->ctl_prev = m->ctl_tail;
-    if (m->ctl_tail) m->ctl_tail->ctl_next = st;
-    else m->ctl_head = st;
+    if (m->ctl_tail)
+        m->ctl_tail->ctl_next = st;
+    else
+        m->ctl_head = st;
     m->ctl_tail = st;
 }
 
@@ -137,10 +148,14 @@ static void ctl_unlink(skiff_streams *m, skiff_stream *st)
 {
     if (!st->in_ctl_list) return;
     st->in_ctl_list = false;
-    if (st->ctl_prev) st->ctl_prev->ctl_next = st->ctl_next;
-    else m->ctl_head = st->ctl_next;
-    if (st->ctl_next) st->ctl_next->ctl_prev = st->ctl_prev;
-    else m->ctl_tail = st->ctl_prev;
+    if (st->ctl_prev)
+        st->ctl_prev->ctl_next = st->ctl_next;
+    else
+        m->ctl_head = st->ctl_next;
+    if (st->ctl_next)
+        st->ctl_next->ctl_prev = st->ctl_prev;
+    else
+        m->ctl_tail = st->ctl_prev;
     st->ctl_prev = st->ctl_next = NULL;
 }
 
@@ -234,7 +249,8 @@ int skiff_streams_init(skiff_streams *m, const skiff_streams_config *cfg)
     m->cfg = *cfg;
     skiff_stream_pool_init(&m->own_pool, cfg->pool_max_free);
     m->pool = cfg->pool ? cfg->pool : &m->own_pool;
-    for (unsigned t = 0; t < 4; t++) m->types[t].blocked_at = UINT64_MAX;
+    for (unsigned t = 0; t < 4; t++)
+        m->types[t].blocked_at = UINT64_MAX;
     skiff_streams_type *rb = &m->types[remote_type(m, true)];
     skiff_streams_type *ru = &m->types[remote_type(m, false)];
     rb->limit = rb->initial = rb->sent_limit = cfg->max_streams_bidi;
@@ -364,8 +380,8 @@ int skiff_streams_on_stream(skiff_streams *m, const skiff_frame_stream *f)
     int rv = stream_for_frame(m, f->stream_id, true, &st);
     if (rv || !st) return rv;
     uint64_t before = st->recv.read_off, fresh;
-    rv = skiff_stream_recv_on_data(&st->recv, f->offset, f->data, f->len, f->fin,
-                                   st->rx_fc.limit, &fresh);
+    rv = skiff_stream_recv_on_data(&st->recv, f->offset, f->data, f->len, f->fin, st->rx_fc.limit,
+                                   &fresh);
     if (rv) return rv;
     skiff_fc_recv_on_offset(&st->rx_fc, st->recv.highest); /* within the limit: checked */
     rv = skiff_fc_recv_on_bytes(&m->rx_fc, fresh);
@@ -381,8 +397,8 @@ int skiff_streams_on_reset_stream(skiff_streams *m, const skiff_frame_reset_stre
     int rv = stream_for_frame(m, f->stream_id, true, &st);
     if (rv || !st) return rv;
     uint64_t before = st->recv.read_off, fresh;
-    rv = skiff_stream_recv_on_reset(&st->recv, f->final_size, f->app_error_code,
-                                    st->rx_fc.limit, &fresh);
+    rv = skiff_stream_recv_on_reset(&st->recv, f->final_size, f->app_error_code, st->rx_fc.limit,
+                                    &fresh);
     if (rv) return rv;
     skiff_fc_recv_on_offset(&st->rx_fc, st->recv.highest);
     rv = skiff_fc_recv_on_bytes(&m->rx_fc, fresh);
@@ -439,8 +455,7 @@ int skiff_streams_on_max_streams(skiff_streams *m, const skiff_frame_max_streams
     return 0;
 }
 
-int skiff_streams_on_stream_data_blocked(skiff_streams *m,
-                                         const skiff_frame_stream_data_blocked *f)
+int skiff_streams_on_stream_data_blocked(skiff_streams *m, const skiff_frame_stream_data_blocked *f)
 {
     skiff_stream *st;
     return stream_for_frame(m, f->stream_id, true, &st); /* opens it; otherwise advisory */
@@ -493,8 +508,8 @@ skiff_ssize skiff_streams_write(skiff_streams *m, uint64_t id, const uint8_t *da
     return n;
 }
 
-skiff_ssize skiff_streams_read(skiff_streams *m, uint64_t id, uint8_t *dst, size_t cap,
-                               bool *fin, skiff_time now, skiff_time srtt)
+skiff_ssize skiff_streams_read(skiff_streams *m, uint64_t id, uint8_t *dst, size_t cap, bool *fin,
+                               skiff_time now, skiff_time srtt)
 {
     skiff_stream *st = skiff_streams_find(m, id);
     *fin = false;
@@ -573,8 +588,8 @@ bool skiff_streams_next_stream_frame(skiff_streams *m, uint64_t max_len, skiff_s
     return false;
 }
 
-void skiff_streams_on_stream_sent(skiff_streams *m, skiff_stream *st, uint64_t offset,
-                                  size_t len, bool fin)
+void skiff_streams_on_stream_sent(skiff_streams *m, skiff_stream *st, uint64_t offset, size_t len,
+                                  bool fin)
 {
     uint64_t fresh = skiff_stream_send_on_sent(&st->send, offset, len, fin);
     skiff_fc_send_on_sent(&st->tx_fc, fresh);
@@ -639,11 +654,16 @@ bool skiff_streams_next_control(skiff_streams *m, skiff_frame *f)
 static uint64_t stream_frame_id(const skiff_frame *f)
 {
     switch (f->type) {
-    case SKIFF_FRAME_RESET_STREAM: return f->reset_stream.stream_id;
-    case SKIFF_FRAME_STOP_SENDING: return f->stop_sending.stream_id;
-    case SKIFF_FRAME_MAX_STREAM_DATA: return f->max_stream_data.stream_id;
-    case SKIFF_FRAME_STREAM_DATA_BLOCKED: return f->stream_data_blocked.stream_id;
-    default: return UINT64_MAX;
+    case SKIFF_FRAME_RESET_STREAM:
+        return f->reset_stream.stream_id;
+    case SKIFF_FRAME_STOP_SENDING:
+        return f->stop_sending.stream_id;
+    case SKIFF_FRAME_MAX_STREAM_DATA:
+        return f->max_stream_data.stream_id;
+    case SKIFF_FRAME_STREAM_DATA_BLOCKED:
+        return f->stream_data_blocked.stream_id;
+    default:
+        return UINT64_MAX;
     }
 }
 

@@ -37,8 +37,8 @@ typedef struct skiff_streams_config {
     /* Auto-tuning caps (e.g. 16 MiB per stream, 24 MiB per connection). */
     uint64_t max_stream_window;
     uint64_t max_conn_window;
-    size_t send_buffer;      /* per-stream send buffer cap */
-    size_t recv_max_ranges;  /* per-stream receive gap cap (0: the default) */
+    size_t send_buffer;     /* per-stream send buffer cap */
+    size_t recv_max_ranges; /* per-stream receive gap cap (0: the default) */
     /* The chunk pool to take buffers from, shared with the CRYPTO streams;
      * NULL: the map keeps its own, holding at most pool_max_free spare chunks. */
     skiff_stream_pool *pool;
@@ -67,7 +67,7 @@ typedef struct skiff_streams_type {
     uint64_t finished;   /* streams freed */
     uint64_t sent_limit; /* the largest MAX_STREAMS sent */
     bool update_pending;
-    uint64_t accepted;   /* streams handed to the application by accept */
+    uint64_t accepted; /* streams handed to the application by accept */
 } skiff_streams_type;
 
 typedef struct skiff_streams {
@@ -121,8 +121,8 @@ skiff_ssize skiff_streams_write(skiff_streams *m, uint64_t id, const uint8_t *da
  * for skiff_stream_recv_read. SKIFF_ERR_INVALID_ARGUMENT for an unknown ID,
  * SKIFF_ERR_STREAM_STATE for a stream we cannot receive on.
  */
-skiff_ssize skiff_streams_read(skiff_streams *m, uint64_t id, uint8_t *dst, size_t cap,
-                               bool *fin, skiff_time now, skiff_time srtt);
+skiff_ssize skiff_streams_read(skiff_streams *m, uint64_t id, uint8_t *dst, size_t cap, bool *fin,
+                               skiff_time now, skiff_time srtt);
 
 /* Whether the peer reset the stream, and its code; the application has
  * then been told (Reset Read) and the stream may be freed. */
@@ -162,8 +162,8 @@ bool skiff_streams_next_stream_frame(skiff_streams *m, uint64_t max_len, skiff_s
                                      uint64_t *offset, size_t *len, bool *fin);
 /* The frame from next_stream_frame was written (its data copied with
  * skiff_stream_send_copy): the stream goes to the back of the list. */
-void skiff_streams_on_stream_sent(skiff_streams *m, skiff_stream *st, uint64_t offset,
-                                  size_t len, bool fin);
+void skiff_streams_on_stream_sent(skiff_streams *m, skiff_stream *st, uint64_t offset, size_t len,
+                                  bool fin);
 void skiff_streams_on_stream_acked(skiff_streams *m, uint64_t id, uint64_t offset, size_t len,
                                    bool fin);
 void skiff_streams_on_stream_lost(skiff_streams *m, uint64_t id, uint64_t offset, size_t len,

@@ -612,6 +612,18 @@ static void bounded_history(void)
     CHECK_EQ(ack(&r, APP, 2, 2, MS(51)), 0);
     CHECK(!strcmp(events, "A0,A2,"));
     CHECK(!skiff_recovery_can_record(&r, APP, 9));
+    /* An ACK-only packet still goes out, untracked; its ACK is accepted. */
+    p = packet(9, MS(52), false);
+    CHECK_EQ(skiff_recovery_on_packet_sent(&r, APP, &p), 0);
+    CHECK_EQ(skiff_sent_packets_count(&r.spaces[APP].sent), 7);
+    p = packet(10, MS(52), true);
+    CHECK_EQ(skiff_recovery_on_packet_sent(&r, APP, &p), SKIFF_ERR_BUFFER_TOO_SMALL);
+    clear_events();
+    CHECK_EQ(ack(&r, APP, 9, 9, MS(53)), 0);
+    CHECK(!strstr(events, "A9"));
+    /* Nothing newly acknowledged, so no loss detection either (§A.7). */
+    CHECK(!strcmp(events, ""));
+    CHECK_U64(r.spaces[APP].largest_acked, 9);
     skiff_recovery_free(&r);
 
     /* Storage grows with the flight and shrinks back when it empties. */

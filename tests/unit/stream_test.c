@@ -22,7 +22,8 @@ static uint8_t pattern(uint64_t off)
 
 static void fill(uint8_t *buf, uint64_t off, size_t n)
 {
-    for (size_t i = 0; i < n; i++) buf[i] = pattern(off + i);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = pattern(off + i);
 }
 
 /* ---- Sending ----------------------------------------------------------------- */
@@ -245,8 +246,10 @@ static void send_range_caps_never_lose_data(void)
         skiff_stream_send_on_sent(&s, off, len, fin);
     /* Every odd frame acked (more holes than the acked set holds), every
      * even one lost (more ranges than the pending set holds). */
-    for (uint64_t i = 1; i < N; i += 2) skiff_stream_send_on_acked(&s, i * 10, 10, i == N - 1);
-    for (uint64_t i = 0; i < N; i += 2) skiff_stream_send_on_lost(&s, i * 10, 10, false);
+    for (uint64_t i = 1; i < N; i += 2)
+        skiff_stream_send_on_acked(&s, i * 10, 10, i == N - 1);
+    for (uint64_t i = 0; i < N; i += 2)
+        skiff_stream_send_on_lost(&s, i * 10, 10, false);
     CHECK(s.pending.count <= SKIFF_STREAM_SEND_MAX_RANGES);
     CHECK(s.acked.count <= SKIFF_STREAM_SEND_MAX_RANGES);
     int rounds = 0;
@@ -298,23 +301,24 @@ static void reassembly_of_shuffled_overlapping_fragments(void)
     uint64_t fresh_total = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t fresh;
-        if (skiff_stream_recv_on_data(&r, starts[i], src + starts[i],
-                                      (size_t)(ends[i] - starts[i]), ends[i] == SIZE, SIZE,
-                                      &fresh))
+        if (skiff_stream_recv_on_data(&r, starts[i], src + starts[i], (size_t)(ends[i] - starts[i]),
+                                      ends[i] == SIZE, SIZE, &fresh))
             errors++;
         fresh_total += fresh;
         /* Read whatever is contiguous now and then, in odd-sized pieces. */
         if (i % 7 == 0) {
             skiff_ssize k = skiff_stream_recv_read(&r, dst + got, 1 + rnd() % 5000, &fin);
-            if (k < 0) errors++;
-            else got += (size_t)k;
+            if (k < 0)
+                errors++;
+            else
+                got += (size_t)k;
         }
         /* A duplicate of an earlier fragment now and then. */
         if (i % 11 == 0 && i > 0) {
             size_t j = (size_t)(rnd() % i);
             if (skiff_stream_recv_on_data(&r, starts[j], src + starts[j],
-                                          (size_t)(ends[j] - starts[j]), ends[j] == SIZE,
-                                          SIZE, &fresh))
+                                          (size_t)(ends[j] - starts[j]), ends[j] == SIZE, SIZE,
+                                          &fresh))
                 errors++;
             fresh_total += fresh;
         }
@@ -531,7 +535,8 @@ static void note(seq *q, int state)
 static void check_seq(const seq *q, const int *want, int n)
 {
     CHECK_EQ(q->n, n);
-    for (int i = 0; i < n && i < q->n; i++) CHECK_EQ(q->states[i], want[i]);
+    for (int i = 0; i < n && i < q->n; i++)
+        CHECK_EQ(q->states[i], want[i]);
 }
 
 static skiff_stream_params params(void)
@@ -707,7 +712,7 @@ static void stop_sending_frame_until_size_known_or_reset(void)
     skiff_stream_recv_on_data(&st.recv, 0, d, 100, false, 1000, &fresh);
     CHECK_EQ(pool.live, 1);
     skiff_stream_stop_sending(&st, 0x10c);
-    CHECK_EQ(pool.live, 0); /* buffered data dropped */
+    CHECK_EQ(pool.live, 0);           /* buffered data dropped */
     CHECK_U64(st.recv.read_off, 100); /* and counted as read */
     CHECK(skiff_stream_control_frame(&st, &f));
     CHECK_U64(f.type, SKIFF_FRAME_STOP_SENDING);

@@ -66,8 +66,8 @@ static void local_open_respects_peer_limit(void)
     skiff_streams_on_control_sent(&m, &f);
     CHECK_EQ(skiff_streams_open(&m, true, &id), SKIFF_ERR_STREAM_LIMIT);
     CHECK(!skiff_streams_next_control(&m, &f)); /* once per limit */
-    skiff_streams_on_control_lost(&m, &(skiff_frame){.type = SKIFF_FRAME_STREAMS_BLOCKED_BIDI,
-                                                      .streams_blocked = {2, true}});
+    skiff_streams_on_control_lost(
+        &m, &(skiff_frame){.type = SKIFF_FRAME_STREAMS_BLOCKED_BIDI, .streams_blocked = {2, true}});
     CHECK(skiff_streams_next_control(&m, &f)); /* lost while still blocked: again */
     skiff_streams_on_control_sent(&m, &f);
     /* Uni streams have their own count. */
@@ -229,7 +229,7 @@ static void reset_releases_connection_credit(void)
     CHECK(fin);
     skiff_streams_on_stream_sent(&m, st, off, len, fin);
     skiff_streams_on_stream_acked(&m, 0, off, len, fin);
-    CHECK(skiff_streams_find(&m, 0) == NULL); /* both halves done: freed */
+    CHECK(skiff_streams_find(&m, 0) == NULL);       /* both halves done: freed */
     CHECK_EQ(stream_frame(&m, 0, 0, 10, false), 0); /* late frames for it are ignored */
     skiff_streams_free(&m);
 }
@@ -244,13 +244,14 @@ static void max_streams_credit_returned(void)
     bool fin;
     skiff_streams_config c = config(SKIFF_ROLE_SERVER);
     skiff_streams_init(&m, &c);
-    for (uint64_t i = 0; i < 4; i++) CHECK_EQ(stream_frame(&m, i * 4 + 2, 0, 5, true), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        CHECK_EQ(stream_frame(&m, i * 4 + 2, 0, 5, true), 0);
     CHECK_EQ(stream_frame(&m, 4 * 4 + 2, 0, 5, true), SKIFF_ERR_STREAM_LIMIT);
     CHECK(!skiff_streams_next_control(&m, &f));
     CHECK(skiff_streams_accept(&m, false, &id));
     CHECK_EQ(skiff_streams_read(&m, id, buf, sizeof buf, &fin, 0, 0), 5);
     CHECK(fin);
-    CHECK(skiff_streams_find(&m, id) == NULL); /* Data Read: freed */
+    CHECK(skiff_streams_find(&m, id) == NULL);  /* Data Read: freed */
     CHECK(!skiff_streams_next_control(&m, &f)); /* one back: below half the credit */
     CHECK(skiff_streams_accept(&m, false, &id));
     CHECK_EQ(skiff_streams_read(&m, id, buf, sizeof buf, &fin, 0, 0), 5);
@@ -259,8 +260,8 @@ static void max_streams_credit_returned(void)
     CHECK_U64(f.max_streams.max, 6);
     skiff_streams_on_control_sent(&m, &f);
     CHECK(!skiff_streams_next_control(&m, &f));
-    skiff_streams_on_control_lost(&m, &(skiff_frame){.type = SKIFF_FRAME_MAX_STREAMS_UNI,
-                                                      .max_streams = {6, false}});
+    skiff_streams_on_control_lost(
+        &m, &(skiff_frame){.type = SKIFF_FRAME_MAX_STREAMS_UNI, .max_streams = {6, false}});
     CHECK(skiff_streams_next_control(&m, &f));
     CHECK_U64(f.max_streams.max, 6);
     skiff_streams_on_control_sent(&m, &f);
@@ -296,7 +297,8 @@ static void round_robin_between_streams(void)
     }
     CHECK_EQ(n, 6);
     static const uint64_t want[] = {0, 4, 8, 0, 4, 8};
-    for (int i = 0; i < 6 && i < n; i++) CHECK_U64(order[i], want[i]);
+    for (int i = 0; i < 6 && i < n; i++)
+        CHECK_U64(order[i], want[i]);
     CHECK_U64(m.tx_fc.sent, 6000);
     skiff_streams_free(&m);
 }
@@ -464,7 +466,7 @@ static void stream_window_auto_tunes_through_reads(void)
     skiff_streams_on_control_sent(&m, &f);
     CHECK(take_control(&m, SKIFF_FRAME_MAX_STREAM_DATA, &f));
     CHECK_U64(f.max_stream_data.max, 10000 + 20000); /* doubled */
-    t += SKIFF_MS(500); /* slow now */
+    t += SKIFF_MS(500);                              /* slow now */
     CHECK_EQ(stream_frame(&m, 0, 10000, 10000, false), 0);
     CHECK_EQ(skiff_streams_read(&m, 0, buf, sizeof buf, &fin, t, srtt), 10000);
     CHECK(take_control(&m, SKIFF_FRAME_MAX_STREAM_DATA, &f));
