@@ -100,7 +100,12 @@ void conn_discard_level(skiff_conn *c, skiff_crypto_level level)
 static int tls_on_secret(void *ud, skiff_crypto_level level, bool is_write, skiff_cipher_suite suite,
                          const uint8_t *secret, size_t len)
 {
-    return conn_install_keys(ud, level, is_write, suite, secret, len);
+    skiff_conn *c = ud;
+    int rv = conn_install_keys(c, level, is_write, suite, secret, len);
+    /* RFC 9002 §6.2.2.1: probes may go in the Handshake space from now on. */
+    if (!rv && is_write && level != SKIFF_LEVEL_0RTT)
+        skiff_recovery_set_keys_available(&c->recovery, conn_space_of(level), c->now);
+    return rv;
 }
 
 static int tls_on_crypto_data(void *ud, skiff_crypto_level level, const uint8_t *data, size_t len)
@@ -479,6 +484,17 @@ void skiff_conn_on_timeout(skiff_conn *c, skiff_time now)
     if (skiff_recovery_timer(&c->recovery) <= now) {
         skiff_recovery_probe probe = {0};
         skiff_recovery_on_timeout(&c->recovery, now, &conn_recovery_callbacks, c, &probe);
-        for (int s = 0; s < SKIFF_SPACE_COUNT; s++) c->probes_pending[s] += probe.packets[s];
+        for (int s = 0; s < SKIFF_SPACE_COUNT; s++) {
+            c->probes_pending[s] += probe.packets[s];
+            /* RFC 9002 §6.2.4: a probe carries data still unacknowledged, so
+             * a lost flight of the handshake is resent at once, not after
+             * the probe's own acknowledgment reveals the loss. */
+            if (probe.packets[s] && s != SKIFF_SPACE_APPLICATION) {
+                skiff_crypto_level level = s == SKIFF_SPACE_INITIAL ? SKIFF_LEVEL_INITIAL : SKIFF_LEVEL_HANDSHAKE;
+                skiff_stream_send *tx = &c->levels[level].crypto_tx;
+                if (!c->levels[level].discarded && tx->max_sent)
+                    skiff_stream_send_on_lost(tx, 0, (size_t)tx->max_sent, false);
+            }
+        }
     }
 }

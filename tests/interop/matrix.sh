@@ -107,7 +107,9 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     multiplexing) files=(); for i in $(seq 1 1999); do files+=("m$i"); done ;;
     transferloss) files=(5MB); up="loss=2,seed=7"; down="loss=2,seed=8" ;;
     transfercorruption) files=(5MB); up="corrupt=2,seed=9"; down="corrupt=2,seed=10" ;;
-    blackhole) files=(10MB); up="blackhole=300ms+2s,seed=11"; down="blackhole=300ms+2s,seed=12" ;;
+    # 10 MB at 40 Mbit/s takes 2 s: the 2 s outage starting at 0.5 s falls inside it.
+    blackhole) files=(10MB); up="rate=40mbit,queue=256k,blackhole=500ms+2s,seed=11"
+        down="rate=40mbit,queue=256k,blackhole=500ms+2s,seed=12" ;;
     handshakeloss) files=(small); up="loss=30,maxdrop=6,seed=13"; down="loss=30,maxdrop=6,seed=14" ;;
     *) echo "  unknown case $name"; return 1 ;;
     esac
@@ -124,7 +126,11 @@ run_case() { # run_case CASE CLIENT SERVER DIR
                 run_client "$client" "$target" "$dir/out-$batch-$i" 60 small >"$dir/client-$batch-$i.log" 2>&1 &
                 bp+=($!)
             done
-            for p in "${bp[@]}"; do wait "$p" && ok=$((ok + 1)); done
+            local k=0
+            for p in "${bp[@]}"; do
+                k=$((k + 1))
+                if wait "$p"; then ok=$((ok + 1)); else echo "  handshake $batch-$k: $(tail -2 "$dir/client-$batch-$k.log" | tr '\n' ' ')"; fi
+            done
         done
         for batch in 0 1 2 3 4; do for i in $(seq 1 10); do
             check_files "$dir/out-$batch-$i" small >/dev/null || ok=$((ok - 1))
