@@ -260,17 +260,18 @@ int skiff_cmd_serve(int argc, char **argv)
     if (stat(ctx.root, &st) != 0 || !S_ISDIR(st.st_mode))
         return tool_fail("%s: not a directory", ctx.root);
 
-    tool_pem cert_pem = {0}, key_pem = {0};
+    uint8_t *cert_pem = NULL, *key_pem = NULL;
     skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_SERVER, .cert_file = cert, .key_file = key};
     if (!cert) {
-        if (tool_make_self_signed(&cert_pem, &key_pem)) return tool_fail("cannot make a certificate");
-        cc.cert_pem = cert_pem.data, cc.cert_pem_len = cert_pem.len;
-        cc.key_pem = key_pem.data, cc.key_pem_len = key_pem.len;
+        if (skiff_tls_self_signed(&cert_pem, &cc.cert_pem_len, &key_pem, &cc.key_pem_len))
+            return tool_fail("cannot make a certificate");
+        cc.cert_pem = cert_pem;
+        cc.key_pem = key_pem;
     }
     skiff_tls_credentials *creds = NULL;
     int rv = skiff_tls_credentials_new(&creds, &cc);
-    free(cert_pem.data);
-    free(key_pem.data);
+    free(cert_pem);
+    free(key_pem);
     if (rv) return tool_fail("certificate: %s", skiff_strerror(rv));
 
     const char *alpn_names[16];

@@ -12,16 +12,6 @@ int skiff_cmd_decode(int argc, char **argv);
 int skiff_cmd_serve(int argc, char **argv);
 int skiff_cmd_get(int argc, char **argv);
 
-/* PEM bytes owned by the caller (free(data)). */
-typedef struct tool_pem {
-    uint8_t *data;
-    size_t len;
-} tool_pem;
-
-/* A fresh self-signed certificate for localhost, 127.0.0.1 and ::1.
- * Returns 0 or -1. */
-int tool_make_self_signed(tool_pem *cert, tool_pem *key);
-
 /* Parses "500ms", "2s", "1m", "250us" or a bare number of seconds into
  * nanoseconds. Returns 0 or -1. */
 int tool_parse_duration(const char *text, uint64_t *ns);

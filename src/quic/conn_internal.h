@@ -132,6 +132,7 @@ struct skiff_conn {
 };
 
 extern const skiff_recovery_callbacks conn_recovery_callbacks; /* conn_send.c */
+void conn_requeue_in_flight(skiff_conn *c, skiff_pn_space space);
 
 /* connection.c */
 int conn_install_keys(skiff_conn *c, skiff_crypto_level level, bool write, skiff_cipher_suite suite,

@@ -18,6 +18,9 @@
 static const skiff_crypto_level send_levels[] = {SKIFF_LEVEL_INITIAL, SKIFF_LEVEL_HANDSHAKE,
                                                  SKIFF_LEVEL_1RTT};
 
+/* Room kept for a piggybacked ACK: a few ranges' worth. */
+#define ACK_RESERVE 48
+
 static bool record_full(const skiff_sent_packet *rec)
 {
     return rec->frame_count >= SKIFF_SENT_FRAMES_MAX;
@@ -159,9 +162,16 @@ static bool build_packet(skiff_conn *c, skiff_packet_builder *b, skiff_crypto_le
     skiff_packet_header h = header_for(c, level);
     if (skiff_builder_begin(b, &h, pn, pn_len, &l->tx)) return false;
     skiff_sent_packet rec = {.pn = pn, .time_sent = now};
-    bool ack_wanted = skiff_ack_tracker_wants_ack(&c->spaces[space].acks, now) ||
-                      (congestion_ok && skiff_ack_tracker_has_new(&c->spaces[space].acks));
-    if (ack_wanted) write_ack(c, b, &rec, space, now);
+    conn_space *sp = &c->spaces[space];
+    /* An ACK goes first when one is due; otherwise it rides along only on a
+     * packet that elicits an acknowledgment anyway, so two endpoints never
+     * acknowledge each other's ACK-only packets forever (RFC 9000 §13.2.1).
+     * Room for it is kept while the other frames are written. */
+    bool ack_due = skiff_ack_tracker_wants_ack(&sp->acks, now);
+    if (ack_due) write_ack(c, b, &rec, space, now);
+    bool ack_later = !ack_due && skiff_ack_tracker_has_new(&sp->acks);
+    size_t reserve = ack_later && b->cap - b->pos > ACK_RESERVE + 32 ? ACK_RESERVE : 0;
+    b->cap -= reserve;
     if (congestion_ok) {
         write_crypto(c, b, &rec, level);
         if (level == SKIFF_LEVEL_1RTT && c->handshake_complete) {
@@ -176,6 +186,8 @@ static bool build_packet(skiff_conn *c, skiff_packet_builder *b, skiff_crypto_le
             c->probes_pending[space]--;
         }
     }
+    b->cap += reserve;
+    if (ack_later && b->ack_eliciting && !record_full(&rec)) write_ack(c, b, &rec, space, now);
     if (skiff_builder_payload_len(b) == 0) {
         skiff_builder_abandon(b);
         return false;
@@ -297,3 +309,22 @@ static void on_lost(void *ud, skiff_pn_space space, const skiff_sent_packet *p)
 }
 
 const skiff_recovery_callbacks conn_recovery_callbacks = {.on_acked = on_acked, .on_lost = on_lost};
+
+/*
+ * RFC 9002 §6.2.4: probes should carry data still unacknowledged rather than
+ * only a PING, so one probe that gets through repairs the loss at once. Every
+ * frame of the packets in flight in `space` is queued again as if lost; the
+ * packets stay in flight for recovery, and whichever copy is acknowledged
+ * first settles the data (the modules ignore acknowledgments of data already
+ * acknowledged).
+ */
+void conn_requeue_in_flight(skiff_conn *c, skiff_pn_space space)
+{
+    skiff_sent_packets *h = &c->recovery.spaces[space].sent;
+    uint64_t end = skiff_sent_packets_end_pn(h);
+    for (uint64_t pn = skiff_sent_packets_first_pn(h); pn < end; pn++) {
+        if (skiff_sent_packets_state(h, pn) != SKIFF_SENT_OUTSTANDING) continue;
+        const skiff_sent_packet *p = skiff_sent_packets_get(h, pn);
+        if (p) on_lost(c, space, p);
+    }
+}

@@ -467,7 +467,10 @@ skiff_time skiff_conn_deadline(const skiff_conn *c)
     if (c->state == CONN_CLOSED) return SKIFF_TIME_NEVER;
     if (c->state == CONN_CLOSING || c->state == CONN_DRAINING) return c->close_deadline;
     skiff_time d = skiff_recovery_timer(&c->recovery);
+    static const skiff_crypto_level level_of_space[] = {SKIFF_LEVEL_INITIAL, SKIFF_LEVEL_HANDSHAKE,
+                                                        SKIFF_LEVEL_1RTT};
     for (int s = 0; s < SKIFF_SPACE_COUNT; s++) {
+        if (c->levels[level_of_space[s]].discarded) continue; /* nothing can be sent there */
         skiff_time a = skiff_ack_tracker_deadline(&c->spaces[s].acks);
         if (a < d) d = a;
     }
@@ -486,15 +489,7 @@ void skiff_conn_on_timeout(skiff_conn *c, skiff_time now)
         skiff_recovery_on_timeout(&c->recovery, now, &conn_recovery_callbacks, c, &probe);
         for (int s = 0; s < SKIFF_SPACE_COUNT; s++) {
             c->probes_pending[s] += probe.packets[s];
-            /* RFC 9002 §6.2.4: a probe carries data still unacknowledged, so
-             * a lost flight of the handshake is resent at once, not after
-             * the probe's own acknowledgment reveals the loss. */
-            if (probe.packets[s] && s != SKIFF_SPACE_APPLICATION) {
-                skiff_crypto_level level = s == SKIFF_SPACE_INITIAL ? SKIFF_LEVEL_INITIAL : SKIFF_LEVEL_HANDSHAKE;
-                skiff_stream_send *tx = &c->levels[level].crypto_tx;
-                if (!c->levels[level].discarded && tx->max_sent)
-                    skiff_stream_send_on_lost(tx, 0, (size_t)tx->max_sent, false);
-            }
+            if (probe.packets[s]) conn_requeue_in_flight(c, (skiff_pn_space)s);
         }
     }
 }

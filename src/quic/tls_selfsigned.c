@@ -1,16 +1,17 @@
 /*
- * A fresh self-signed P-256 certificate for localhost and 127.0.0.1/::1,
- * made at start by `skiff serve` when no --cert is given (valid 30 days).
+ * A fresh self-signed P-256 certificate for localhost, 127.0.0.1 and ::1
+ * (valid 30 days), for `skiff serve` without --cert and for tests. Made with
+ * GnuTLS's X.509 API; the randomness comes from GnuTLS itself.
  */
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
-#include "tool.h"
+#include "quic/tls.h"
 
 static int export_pem(gnutls_datum_t *out, int is_key, void *obj)
 {
@@ -18,14 +19,15 @@ static int export_pem(gnutls_datum_t *out, int is_key, void *obj)
                   : gnutls_x509_crt_export2(obj, GNUTLS_X509_FMT_PEM, out);
 }
 
-int tool_make_self_signed(tool_pem *cert, tool_pem *key)
+int skiff_tls_self_signed(uint8_t **cert_pem, size_t *cert_len, uint8_t **key_pem, size_t *key_len)
 {
     gnutls_x509_privkey_t pk = NULL;
     gnutls_x509_crt_t crt = NULL;
     gnutls_datum_t c = {0}, k = {0};
-    int rv = -1;
+    int rv = SKIFF_ERR_CRYPTO;
+    uint8_t *cert = NULL, *key = NULL;
     unsigned char serial[16];
-    if (getrandom(serial, sizeof serial, 0) != sizeof serial) return -1;
+    if (gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial) < 0) return SKIFF_ERR_CRYPTO;
     serial[0] &= 0x7f; /* a positive serial number */
     static const unsigned char v4[4] = {127, 0, 0, 1};
     static const unsigned char v6[16] = {[15] = 1};
@@ -47,20 +49,21 @@ int tool_make_self_signed(tool_pem *cert, tool_pem *key)
         gnutls_x509_crt_sign2(crt, crt, pk, GNUTLS_DIG_SHA256, 0) < 0)
         goto out;
     if (export_pem(&c, 0, crt) < 0 || export_pem(&k, 1, pk) < 0) goto out;
-    cert->data = malloc(c.size);
-    key->data = malloc(k.size);
-    if (!cert->data || !key->data) goto out;
-    memcpy(cert->data, c.data, c.size);
-    memcpy(key->data, k.data, k.size);
-    cert->len = c.size;
-    key->len = k.size;
+    cert = malloc(c.size);
+    key = malloc(k.size);
+    if (!cert || !key) {
+        rv = SKIFF_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(cert, c.data, c.size);
+    memcpy(key, k.data, k.size);
+    *cert_pem = cert, *cert_len = c.size;
+    *key_pem = key, *key_len = k.size;
+    cert = key = NULL;
     rv = 0;
 out:
-    if (rv) {
-        free(cert->data);
-        free(key->data);
-        cert->data = key->data = NULL;
-    }
+    free(cert);
+    free(key);
     gnutls_free(c.data);
     gnutls_free(k.data);
     if (crt) gnutls_x509_crt_deinit(crt);
