@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/engine.h"
@@ -263,7 +264,7 @@ int skiff_cmd_serve(int argc, char **argv)
     uint8_t *cert_pem = NULL, *key_pem = NULL;
     skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_SERVER, .cert_file = cert, .key_file = key};
     if (!cert) {
-        if (skiff_tls_self_signed(&cert_pem, &cc.cert_pem_len, &key_pem, &cc.key_pem_len))
+        if (skiff_tls_self_signed(time(NULL), &cert_pem, &cc.cert_pem_len, &key_pem, &cc.key_pem_len))
             return tool_fail("cannot make a certificate");
         cc.cert_pem = cert_pem;
         cc.key_pem = key_pem;

@@ -123,11 +123,13 @@ int skiff_tls_credentials_new(skiff_tls_credentials **out, const skiff_tls_crede
 
 /*
  * A fresh self-signed P-256 certificate and key, in PEM, for localhost,
- * 127.0.0.1 and ::1, valid for 30 days (tls_selfsigned.c): for a server run
- * without a certificate, and for tests. The caller frees both with free().
- * Returns 0, SKIFF_ERR_NOMEM or SKIFF_ERR_CRYPTO.
+ * 127.0.0.1 and ::1, valid from an hour before `unix_now` (seconds since the
+ * epoch, the caller's wall clock) for 30 days (tls_selfsigned.c): for a
+ * server run without a certificate, and for tests. The caller frees both
+ * with free(). Returns 0, SKIFF_ERR_NOMEM or SKIFF_ERR_CRYPTO.
  */
-int skiff_tls_self_signed(uint8_t **cert_pem, size_t *cert_len, uint8_t **key_pem, size_t *key_len);
+int skiff_tls_self_signed(int64_t unix_now, uint8_t **cert_pem, size_t *cert_len, uint8_t **key_pem,
+                          size_t *key_len);
 
 /* Frees the credentials (NULL is accepted). */
 void skiff_tls_credentials_free(skiff_tls_credentials *c);

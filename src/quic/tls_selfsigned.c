@@ -1,7 +1,8 @@
 /*
  * A fresh self-signed P-256 certificate for localhost, 127.0.0.1 and ::1
  * (valid 30 days), for `skiff serve` without --cert and for tests. Made with
- * GnuTLS's X.509 API; the randomness comes from GnuTLS itself.
+ * GnuTLS's X.509 API; the randomness comes from GnuTLS itself, the time of
+ * day from the caller (the core reads no clock).
  */
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -9,7 +10,6 @@
 #include <gnutls/x509.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "quic/tls.h"
 
@@ -19,7 +19,8 @@ static int export_pem(gnutls_datum_t *out, int is_key, void *obj)
                   : gnutls_x509_crt_export2(obj, GNUTLS_X509_FMT_PEM, out);
 }
 
-int skiff_tls_self_signed(uint8_t **cert_pem, size_t *cert_len, uint8_t **key_pem, size_t *key_len)
+int skiff_tls_self_signed(int64_t unix_now, uint8_t **cert_pem, size_t *cert_len, uint8_t **key_pem,
+                          size_t *key_len)
 {
     gnutls_x509_privkey_t pk = NULL;
     gnutls_x509_crt_t crt = NULL;
@@ -31,7 +32,7 @@ int skiff_tls_self_signed(uint8_t **cert_pem, size_t *cert_len, uint8_t **key_pe
     serial[0] &= 0x7f; /* a positive serial number */
     static const unsigned char v4[4] = {127, 0, 0, 1};
     static const unsigned char v6[16] = {[15] = 1};
-    time_t now = time(NULL);
+    time_t now = (time_t)unix_now;
     if (gnutls_x509_privkey_init(&pk) < 0 || gnutls_x509_crt_init(&crt) < 0) goto out;
     if (gnutls_x509_privkey_generate(pk, GNUTLS_PK_ECDSA,
                                      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0)

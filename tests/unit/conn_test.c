@@ -5,6 +5,7 @@
  * peer, the idle timeout, and the same seed giving the same run twice.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "impair.h"
 #include "quic/connection.h"
@@ -298,7 +299,7 @@ int main(void)
 {
     uint8_t *cert, *key;
     size_t cert_len, key_len;
-    if (skiff_tls_self_signed(&cert, &cert_len, &key, &key_len)) return 1;
+    if (skiff_tls_self_signed(time(NULL), &cert, &cert_len, &key, &key_len)) return 1;
     skiff_tls_credentials_config sc = {.role = SKIFF_ROLE_SERVER, .cert_pem = cert,
                                        .cert_pem_len = cert_len, .key_pem = key, .key_pem_len = key_len};
     skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_CLIENT, .ca_pem = cert, .ca_pem_len = cert_len};
