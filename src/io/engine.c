@@ -19,8 +19,10 @@
 
 #define RX_BATCH 32
 #define RX_BUF 65536 /* room for a GRO-coalesced buffer */
-#define TX_BATCH 64
 #define TX_DGRAM_MAX 1500
+#define GSO_SEGMENTS_MAX 64   /* the kernel's UDP_MAX_SEGMENTS */
+#define GSO_BYTES_MAX 65000   /* one UDP send carries at most 64 KiB */
+#define FLUSH_DATAGRAMS_MAX 4096 /* per wake-up, so one connection cannot starve the loop */
 #define CID_TABLE_MIN 64
 
 typedef struct engine_conn {
@@ -57,7 +59,7 @@ struct skiff_engine {
     FILE *keylog;
     uint8_t *rx_buf;
     skiff_udp_rx rx[RX_BATCH];
-    uint8_t tx_buf[TX_BATCH][TX_DGRAM_MAX];
+    uint8_t tx_buf[GSO_BYTES_MAX + TX_DGRAM_MAX];
 };
 
 /* ---- connection-ID table ---- */
@@ -244,31 +246,68 @@ static void addr_from_net(skiff_addr *a, const skiff_net_addr *n)
     a->len = n->len;
 }
 
+/* Sends one run of datagrams laid out back to back in e->tx_buf: all of
+ * `segment` bytes but the last, so the kernel splits them (UDP GSO). */
+static void send_run(skiff_engine *e, size_t len, size_t segment, const skiff_addr *peer, uint8_t ecn)
+{
+    skiff_udp_tx tx = {.data = e->tx_buf, .len = len, .segment_size = segment, .peer = peer, .ecn = ecn};
+    if (e->udp.gso || len == segment) {
+        for (int tries = 0; tries < 100; tries++) {
+            int sent = skiff_udp_send(&e->udp, &tx, 1);
+            if (sent != 0) return; /* sent, or refused: QUIC recovers as from loss */
+        }
+        return;
+    }
+    for (size_t off = 0; off < len; off += segment) { /* no GSO: one by one */
+        tx.data = e->tx_buf + off;
+        tx.len = len - off < segment ? len - off : segment;
+        tx.segment_size = 0;
+        skiff_udp_send(&e->udp, &tx, 1);
+    }
+}
+
+/*
+ * Sends what a connection has to send now. Datagrams are written back to
+ * back while they have the size of the first one, the path and the ECN mark
+ * stay the same, and the run fits one GSO send; a shorter datagram ends a
+ * run, a longer one starts the next.
+ */
 static void flush_conn(skiff_engine *e, engine_conn *ec)
 {
     skiff_time now = skiff_clock_now();
-    for (int round = 0; round < 64; round++) { /* bounded: 64 batches per wake-up */
-        skiff_udp_tx tx[TX_BATCH];
-        skiff_addr peers[TX_BATCH];
-        size_t n = 0;
-        while (n < TX_BATCH) {
-            skiff_path path;
-            uint8_t ecn = 0;
-            skiff_ssize len = skiff_conn_send(ec->conn, e->tx_buf[n], TX_DGRAM_MAX, &path, &ecn, now);
-            if (len <= 0) break;
-            addr_from_net(&peers[n], &path.remote);
-            tx[n] = (skiff_udp_tx){.data = e->tx_buf[n], .len = (size_t)len, .peer = &peers[n], .ecn = ecn};
-            n++;
+    size_t run = 0, segment = 0, count = 0;
+    skiff_addr peer;
+    uint8_t run_ecn = 0;
+    for (size_t total = 0; total < FLUSH_DATAGRAMS_MAX; total++) {
+        skiff_path path;
+        uint8_t ecn = 0;
+        skiff_ssize len = skiff_conn_send(ec->conn, e->tx_buf + run, TX_DGRAM_MAX, &path, &ecn, now);
+        if (len <= 0) break;
+        skiff_addr to;
+        addr_from_net(&to, &path.remote);
+        bool joins = count > 0 && (size_t)len <= segment && ecn == run_ecn &&
+                     skiff_addr_equal(&to, &peer) && count < GSO_SEGMENTS_MAX;
+        if (count > 0 && !joins) {
+            /* Move the new datagram aside, send the run, start again with it. */
+            uint8_t first[TX_DGRAM_MAX];
+            memcpy(first, e->tx_buf + run, (size_t)len);
+            send_run(e, run, segment, &peer, run_ecn);
+            memcpy(e->tx_buf, first, (size_t)len);
+            run = count = 0;
         }
-        if (n == 0) break;
-        size_t done = 0;
-        for (int tries = 0; done < n && tries < 100; tries++) {
-            int sent = skiff_udp_send(&e->udp, tx + done, n - done);
-            if (sent < 0) break; /* the network refused: QUIC recovers as from loss */
-            done += (size_t)sent;
+        if (count == 0) {
+            segment = (size_t)len;
+            peer = to;
+            run_ecn = ecn;
         }
-        if (n < TX_BATCH) break;
+        run += (size_t)len;
+        count++;
+        if ((size_t)len < segment || run + TX_DGRAM_MAX > GSO_BYTES_MAX) {
+            send_run(e, run, segment, &peer, run_ecn); /* a short datagram ends a run */
+            run = count = 0;
+        }
     }
+    if (count > 0) send_run(e, run, segment, &peer, run_ecn);
     skiff_timer_set(e->loop, &ec->timer, skiff_conn_deadline(ec->conn));
 }
 

@@ -134,8 +134,12 @@ int skiff_udp_open(skiff_udp *u, const skiff_addr *local)
     set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
     int one = 1;
     u->gro = setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof one) == 0;
+    /* SKIFF_GSO=0 turns segmentation offload off, for captures: a packet
+     * capture on the sending host sees each GSO send as one huge datagram. */
+    const char *gso_env = getenv("SKIFF_GSO");
     int zero = 0;
-    u->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
+    u->gso = !(gso_env && !strcmp(gso_env, "0")) &&
+             setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
 
     if (bind(fd, (const struct sockaddr *)&local->ss, local->len) != 0) {
         int err = -errno;

@@ -38,6 +38,7 @@ enum conn_sent_kind {
     SENT_RETIRE_CONNECTION_ID, /* a = sequence */
     SENT_HANDSHAKE_DONE,
     SENT_PING,
+    SENT_PMTU_PROBE,       /* a = the datagram size it probed */
 };
 
 typedef enum conn_state {
@@ -129,6 +130,8 @@ struct skiff_conn {
     bool closed_reported;
 
     size_t max_datagram;       /* what we send: 1200 until the path is known */
+    size_t pmtu_target;        /* a larger size to probe for (RFC 8899), 0: none */
+    bool pmtu_probe_pending;
 };
 
 extern const skiff_recovery_callbacks conn_recovery_callbacks; /* conn_send.c */

@@ -42,6 +42,7 @@ static int on_handshake_done(skiff_conn *c, skiff_time now)
     if (c->role == SKIFF_ROLE_SERVER) return SKIFF_ERR_PROTOCOL_VIOLATION;
     if (!c->handshake_confirmed) {
         c->handshake_confirmed = true;
+        c->pmtu_probe_pending = c->pmtu_target > 0;
         skiff_recovery_set_handshake_confirmed(&c->recovery, now);
         conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE); /* RFC 9001 §4.9.2 */
     }

@@ -202,6 +202,26 @@ static bool build_packet(skiff_conn *c, skiff_packet_builder *b, skiff_crypto_le
     return true;
 }
 
+/* Opens a 1-RTT packet holding one PING (for a PMTU probe). */
+static bool build_probe_packet(skiff_conn *c, skiff_packet_builder *b, skiff_time now)
+{
+    skiff_recovery_space *rs = &c->recovery.spaces[SKIFF_SPACE_APPLICATION];
+    uint64_t pn = rs->next_pn;
+    size_t pn_len = skiff_pn_encode_len(pn, rs->largest_acked == SKIFF_RECOVERY_PN_NONE
+                                                ? SKIFF_PN_NONE
+                                                : rs->largest_acked);
+    skiff_packet_header h = header_for(c, SKIFF_LEVEL_1RTT);
+    if (skiff_builder_begin(b, &h, pn, pn_len, &c->levels[SKIFF_LEVEL_1RTT].tx)) return false;
+    c->open_record = (skiff_sent_packet){.pn = pn, .time_sent = now, .ack_eliciting = true};
+    c->open_space = SKIFF_SPACE_APPLICATION;
+    skiff_frame f = {.type = SKIFF_FRAME_PING};
+    if (!write_frame(b, &f)) {
+        skiff_builder_abandon(b);
+        return false;
+    }
+    return true;
+}
+
 /* Finishes the open packet (padded when it ends a datagram that must reach
  * 1200 bytes) and hands its record to recovery. */
 static skiff_ssize finish_packet(skiff_conn *c, skiff_packet_builder *b, bool last)
@@ -220,6 +240,34 @@ static skiff_ssize finish_packet(skiff_conn *c, skiff_packet_builder *b, bool la
     return n;
 }
 
+/*
+ * DPLPMTUD (RFC 8899, RFC 9000 §14.3), in its simplest useful form: once the
+ * handshake is confirmed, one 1-RTT datagram of the target size carrying a
+ * PING and PADDING. Acknowledged, it raises the size every later datagram may
+ * have; lost, it costs nothing (its loss is no congestion signal, §14.4).
+ */
+static skiff_ssize send_pmtu_probe(skiff_conn *c, uint8_t *out, size_t cap, skiff_time now)
+{
+    c->pmtu_probe_pending = false;
+    size_t size = c->pmtu_target;
+    conn_level *l = &c->levels[SKIFF_LEVEL_1RTT];
+    if (cap < size || !skiff_packet_keys_installed(&l->tx)) return 0;
+    skiff_packet_builder b;
+    skiff_builder_init(&b, out, size);
+    if (!build_probe_packet(c, &b, now)) return 0;
+    skiff_sent_packet *rec = &c->open_record;
+    rec->flags |= SKIFF_SENT_PMTU_PROBE;
+    record(rec, SENT_PMTU_PROBE, 0, size, 0, 0);
+    c->pad_datagram = false;
+    size_t before = b.len;
+    if (skiff_builder_finish(&b, size) < 0) return 0;
+    rec->size = (uint32_t)(b.len - before);
+    rec->in_flight = true;
+    skiff_recovery_on_packet_sent(&c->recovery, SKIFF_SPACE_APPLICATION, rec);
+    c->bytes_sent += b.len;
+    return (skiff_ssize)b.len;
+}
+
 skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path *path,
                             uint8_t *ecn, skiff_time now)
 {
@@ -228,6 +276,9 @@ skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path 
     c->now = now;
     if (c->state == CONN_CLOSED || c->state == CONN_DRAINING) return 0;
     if (c->state == CONN_CLOSING) return conn_write_close(c, out, cap, now);
+    if (c->pmtu_probe_pending && c->handshake_confirmed &&
+        skiff_recovery_can_send(&c->recovery, c->pmtu_target))
+        return send_pmtu_probe(c, out, cap, now);
     if (cap > c->max_datagram) cap = c->max_datagram;
     if (!c->address_validated) {
         /* §8.1: at most three times the bytes received from an unvalidated address. */
@@ -282,6 +333,12 @@ static void on_acked(void *ud, skiff_pn_space space, const skiff_sent_packet *p)
         case SENT_HANDSHAKE_DONE:
         case SENT_PING:
         case SENT_NEW_CONNECTION_ID: break;
+        case SENT_PMTU_PROBE:
+            if (f->a > c->max_datagram) {
+                c->max_datagram = (size_t)f->a;
+                skiff_recovery_set_max_datagram_size(&c->recovery, f->a);
+            }
+            break;
         default: conn_stream_frame_acked(c, f); break;
         }
     }
@@ -295,7 +352,8 @@ static void on_lost(void *ud, skiff_pn_space space, const skiff_sent_packet *p)
         const skiff_sent_frame *f = &p->frames[i];
         switch (f->kind) {
         case SENT_ACK:
-        case SENT_PING: break; /* a fresh ACK or probe goes out instead */
+        case SENT_PING:
+        case SENT_PMTU_PROBE: break; /* a fresh ACK or probe goes out instead */
         case SENT_CRYPTO:
             if (!c->levels[f->flags].discarded)
                 skiff_stream_send_on_lost(&c->levels[f->flags].crypto_tx, f->a, f->len16, false);

@@ -159,6 +159,10 @@ static int tls_on_peer_tp(void *ud, const uint8_t *data, size_t len)
     skiff_time peer_idle = SKIFF_MS(tp->max_idle_timeout);
     if (peer_idle && (!c->idle_timeout || peer_idle < c->idle_timeout)) c->idle_timeout = peer_idle;
     if (tp->max_udp_payload_size < c->max_datagram) c->max_datagram = (size_t)tp->max_udp_payload_size;
+    /* A larger size to probe for once the handshake is confirmed (RFC 8899). */
+    uint64_t target = c->cfg.max_udp_payload < tp->max_udp_payload_size ? c->cfg.max_udp_payload
+                                                                        : tp->max_udp_payload_size;
+    c->pmtu_target = target > c->max_datagram ? (size_t)target : 0;
     return 0;
 }
 
@@ -213,6 +217,7 @@ void conn_on_handshake_complete(skiff_conn *c, skiff_time now)
     if (c->role == SKIFF_ROLE_SERVER) {
         /* RFC 9001 §4.1.2: the server's handshake is confirmed when it completes. */
         c->handshake_confirmed = true;
+        c->pmtu_probe_pending = c->pmtu_target > 0;
         c->handshake_done_pending = true;
         c->address_validated = true;
         skiff_recovery_set_handshake_confirmed(&c->recovery, c->now);

@@ -24,6 +24,8 @@ tshark -i lo -f "udp port $port" -w "$tmp/cap.pcapng" -q >"$tmp/tshark.log" 2>&1
 started+=($!)
 for _ in $(seq 1 100); do grep -q "Capturing on" "$tmp/tshark.log" && break; sleep 0.05; done
 sleep 0.3
+# Without GSO, so the capture holds datagrams, not the kernel's GSO sends.
+export SKIFF_GSO=0
 SSLKEYLOGFILE=$tmp/keys.log "$skiff" serve --listen "127.0.0.1:$port" "$tmp/www" >"$tmp/serve.log" 2>&1 &
 started+=($!)
 for _ in $(seq 1 100); do grep -q 'listening on' "$tmp/serve.log" && break; sleep 0.05; done

@@ -197,7 +197,10 @@ typedef struct run_result {
     bool ok;
 } run_result;
 
-static run_result transfer(const char *up, const char *down, uint64_t seed)
+/* A transfer, then a close by the client. A CONNECTION_CLOSE can be lost
+ * (it is not retransmitted unless the peer sends again, RFC 9000 §10.2.1), so
+ * on a lossy path the server may learn of the end only by its idle timeout. */
+static run_result transfer(const char *up, const char *down, uint64_t seed, bool close_may_be_lost)
 {
     skiff_sim_config cfg;
     skiff_sim_config_default(&cfg);
@@ -224,12 +227,14 @@ static run_result transfer(const char *up, const char *down, uint64_t seed)
 
     /* The client closes; the server learns the application code and reason. */
     CHECK_EQ(skiff_conn_close(client.conn, 0x42, "done here", sim.now), 0);
-    skiff_sim_run(&sim, sim.now + SKIFF_MS(10000), NULL, NULL);
+    skiff_sim_run(&sim, sim.now + SKIFF_MS(60000), NULL, NULL);
     CHECK(server.closed);
-    CHECK_EQ(server.end.kind, SKIFF_END_APPLICATION);
-    CHECK(server.end.remote);
-    CHECK_U64(server.end.code, 0x42);
-    CHECK(server.end.reason_len == 9 && !memcmp(server.end.reason, "done here", 9));
+    if (!close_may_be_lost || server.end.kind != SKIFF_END_IDLE_TIMEOUT) {
+        CHECK_EQ(server.end.kind, SKIFF_END_APPLICATION);
+        CHECK(server.end.remote);
+        CHECK_U64(server.end.code, 0x42);
+        CHECK(server.end.reason_len == 9 && !memcmp(server.end.reason, "done here", 9));
+    }
     CHECK(client.closed && !client.end.remote);
     skiff_sim_free(&sim);
     peer_free(&client);
@@ -239,29 +244,30 @@ static run_result transfer(const char *up, const char *down, uint64_t seed)
 
 static void clean_path(void)
 {
-    run_result r = transfer("delay=10ms", "delay=10ms", 1);
+    run_result r = transfer("delay=10ms", "delay=10ms", 1, false);
     CHECK(r.ok);
-    /* 1 MiB in 1200-byte packets needs about 900 datagrams from the server. */
-    CHECK(r.server_sent > 800 && r.server_sent < 1500);
+    /* 1 MiB takes about 880 datagrams of 1200 bytes, about 730 of 1452: the
+     * PMTU probe (RFC 8899) raised the size early in the transfer. */
+    CHECK(r.server_sent > 700 && r.server_sent < 800);
 }
 
 static void loss_reordering_duplication_corruption(void)
 {
     run_result r = transfer("delay=15ms,loss=3,reorder=2,dup=1,corrupt=1,seed=3",
-                            "delay=15ms,loss=3,reorder=2,dup=1,corrupt=1,seed=4", 2);
+                            "delay=15ms,loss=3,reorder=2,dup=1,corrupt=1,seed=4", 2, true);
     CHECK(r.ok);
 }
 
 static void heavy_loss_bounded_by_max_drops(void)
 {
-    run_result r = transfer("delay=5ms,loss=20,maxdrop=3,seed=5", "delay=5ms,loss=20,maxdrop=3,seed=6", 3);
+    run_result r = transfer("delay=5ms,loss=20,maxdrop=3,seed=5", "delay=5ms,loss=20,maxdrop=3,seed=6", 3, true);
     CHECK(r.ok);
 }
 
 static void same_seed_same_run(void)
 {
-    run_result a = transfer("delay=10ms,loss=5,reorder=3,seed=9", "delay=10ms,loss=5,seed=10", 4);
-    run_result b = transfer("delay=10ms,loss=5,reorder=3,seed=9", "delay=10ms,loss=5,seed=10", 4);
+    run_result a = transfer("delay=10ms,loss=5,reorder=3,seed=9", "delay=10ms,loss=5,seed=10", 4, true);
+    run_result b = transfer("delay=10ms,loss=5,reorder=3,seed=9", "delay=10ms,loss=5,seed=10", 4, true);
     CHECK_U64(a.finished_at, b.finished_at);
     CHECK_U64(a.client_sent, b.client_sent);
     CHECK_U64(a.server_sent, b.server_sent);
