@@ -22,7 +22,7 @@ typedef struct download {
     const char *url;
     char path[2048];
     char out_path[4096];
-    int fd;
+    FILE *out; /* open while the download runs */
     bool started, done;
     uint64_t stream_id;
     uint64_t bytes;
@@ -68,11 +68,28 @@ static int parse_url(const char *url, char *authority, size_t acap, char *host, 
     return 0;
 }
 
+/* Opens the download's output; buffered, because data arrives packet by packet. */
+static int open_output(get_ctx *ctx, download *d)
+{
+    if (ctx->to_stdout) {
+        d->out = stdout;
+        return 0;
+    }
+    d->out = fopen(d->out_path, "wbe");
+    if (!d->out) return tool_fail("%s: %s", d->out_path, strerror(errno));
+    setvbuf(d->out, NULL, _IOFBF, 1 << 16);
+    return 0;
+}
+
 static void start_downloads(get_ctx *ctx)
 {
     while (ctx->next < ctx->count) {
         download *d = &ctx->downloads[ctx->next];
         uint64_t id;
+        if (!d->out && open_output(ctx, d)) {
+            ctx->next++, ctx->finished++, ctx->failed++;
+            continue;
+        }
         if (skiff_conn_stream_open(ctx->conn, true, &id) != 0) return; /* stream limit: later */
         char req[2100];
         int n = snprintf(req, sizeof req, "GET %s\r\n", d->path);
@@ -104,8 +121,12 @@ static void finish(get_ctx *ctx, download *d, bool ok)
     ctx->finished++;
     ctx->active--;
     if (!ok) ctx->failed++;
-    if (d->fd >= 0 && d->fd != STDOUT_FILENO) close(d->fd);
-    d->fd = -1;
+    if (d->out && fflush(d->out) != 0) {
+        fprintf(stderr, "skiff get: %s: %s\n", d->out_path, strerror(errno));
+        if (ok) ctx->failed++;
+    }
+    if (d->out && d->out != stdout) fclose(d->out);
+    d->out = NULL;
     if (ctx->finished == ctx->count) {
         skiff_conn_close(ctx->conn, 0, "", skiff_clock_now());
         skiff_engine_kick(ctx->engine, ctx->conn);
@@ -143,15 +164,10 @@ static void on_readable(skiff_conn *c, uint64_t id, void *ud)
             finish(ctx, d, false);
             return;
         }
-        for (size_t off = 0; off < (size_t)n;) {
-            ssize_t w = write(d->fd, buf + off, (size_t)n - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) {
-                fprintf(stderr, "skiff get: %s: %s\n", d->out_path, strerror(errno));
-                finish(ctx, d, false);
-                return;
-            }
-            off += (size_t)w;
+        if (n > 0 && fwrite(buf, 1, (size_t)n, d->out) != (size_t)n) {
+            fprintf(stderr, "skiff get: %s: %s\n", d->out_path, strerror(errno));
+            finish(ctx, d, false);
+            return;
         }
         d->bytes += (uint64_t)n;
         if (fin) {
@@ -187,26 +203,21 @@ static const char get_usage[] =
     "                 [--keylog FILE] [--idle-timeout DUR] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
 
-static int open_outputs(get_ctx *ctx, const char *out_file, const char *out_dir)
+/* Where each download goes: -o FILE, -O DIR/basename, or stdout. */
+static void name_outputs(get_ctx *ctx, const char *out_file, const char *out_dir)
 {
     for (size_t i = 0; i < ctx->count; i++) {
         download *d = &ctx->downloads[i];
         if (ctx->to_stdout) {
-            d->fd = STDOUT_FILENO;
             snprintf(d->out_path, sizeof d->out_path, "(stdout)");
-            continue;
-        }
-        if (out_file) {
+        } else if (out_file) {
             snprintf(d->out_path, sizeof d->out_path, "%s", out_file);
         } else {
             const char *base = strrchr(d->path, '/');
             base = base && base[1] ? base + 1 : "index.html";
             snprintf(d->out_path, sizeof d->out_path, "%s/%s", out_dir, base);
         }
-        d->fd = open(d->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (d->fd < 0) return tool_fail("%s: %s", d->out_path, strerror(errno));
     }
-    return 0;
 }
 
 int skiff_cmd_get(int argc, char **argv)
@@ -255,7 +266,6 @@ int skiff_cmd_get(int argc, char **argv)
         char a[300], h[300];
         download *d = &ctx.downloads[i];
         d->url = argv[optind + (int)i];
-        d->fd = -1;
         if (parse_url(d->url, a, sizeof a, h, sizeof h, d->path, sizeof d->path)) {
             free(ctx.downloads);
             return tool_fail("%s: not an https:// URL", d->url);
@@ -268,7 +278,10 @@ int skiff_cmd_get(int argc, char **argv)
             return tool_fail("all URLs must name one server (%s, %s)", authority, a);
         }
     }
-    int status = open_outputs(&ctx, out_file, out_dir);
+    name_outputs(&ctx, out_file, out_dir);
+    int status = 0;
+    /* Fail before connecting when the first output cannot be written. */
+    if (open_output(&ctx, &ctx.downloads[0])) status = 1;
     skiff_tls_credentials *creds = NULL;
     const char *alpn_names[16];
     char *alpn_storage = NULL;
@@ -314,7 +327,7 @@ int skiff_cmd_get(int argc, char **argv)
         skiff_engine_free(ctx.engine);
     }
     for (size_t i = 0; i < count; i++)
-        if (ctx.downloads[i].fd > STDOUT_FILENO) close(ctx.downloads[i].fd);
+        if (ctx.downloads[i].out && ctx.downloads[i].out != stdout) fclose(ctx.downloads[i].out);
     skiff_tls_credentials_free(creds);
     free(alpn_storage);
     free(ctx.downloads);
