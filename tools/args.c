@@ -40,3 +40,31 @@ int tool_parse_alpn(const char *list, const char **names, size_t max, char **sto
     *storage = copy;
     return (int)n;
 }
+
+int tool_tls13_priority(const char *list, char *out, size_t cap)
+{
+    static const struct {
+        const char *iana;
+        const char *gnutls;
+    } suites[] = {
+        {"TLS_AES_128_GCM_SHA256", "+AES-128-GCM"},
+        {"TLS_AES_256_GCM_SHA384", "+AES-256-GCM"},
+        {"TLS_CHACHA20_POLY1305_SHA256", "+CHACHA20-POLY1305"},
+    };
+    char *copy = strdup(list);
+    if (!copy) return -1;
+    int n = snprintf(out, cap, "NORMAL:-CIPHER-ALL");
+    int found = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ":,", &save); tok; tok = strtok_r(NULL, ":,", &save)) {
+        size_t i = 0;
+        while (i < sizeof suites / sizeof suites[0] && strcmp(tok, suites[i].iana)) i++;
+        if (i == sizeof suites / sizeof suites[0] || n < 0 || (size_t)n >= cap) {
+            free(copy);
+            return -1;
+        }
+        n += snprintf(out + n, cap - (size_t)n, ":%s", suites[i].gnutls);
+        found++;
+    }
+    free(copy);
+    return found && n > 0 && (size_t)n < cap ? 0 : -1;
+}

@@ -140,7 +140,8 @@ static void on_handshake_done(skiff_conn *c, void *ud)
     get_ctx *ctx = ud;
     (void)c;
     ctx->handshake_done = true;
-    fprintf(stderr, "skiff get: connected, alpn %s\n", skiff_conn_alpn(ctx->conn));
+    fprintf(stderr, "skiff get: connected, alpn %s, %s\n", skiff_conn_alpn(ctx->conn),
+            skiff_conn_cipher_name(ctx->conn));
     start_downloads(ctx);
 }
 
@@ -200,7 +201,7 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 
 static const char get_usage[] =
     "usage: skiff get [-o FILE | -O DIR] [--cacert FILE | --insecure] [--alpn LIST]\n"
-    "                 [--keylog FILE] [--idle-timeout DUR] URL...\n"
+    "                 [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
 
 /* Where each download goes: -o FILE, -O DIR/basename, or stdout. */
@@ -226,10 +227,12 @@ int skiff_cmd_get(int argc, char **argv)
         {"output", required_argument, 0, 'o'}, {"output-dir", required_argument, 0, 'O'},
         {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
         {"alpn", required_argument, 0, 'a'},   {"keylog", required_argument, 0, 'K'},
-        {"idle-timeout", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+        {"idle-timeout", required_argument, 0, 'i'}, {"tls13-ciphers", required_argument, 0, 'T'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *out_file = NULL, *out_dir = NULL, *cacert = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
+    char priority[256] = "";
     bool insecure = false;
     uint64_t idle = SKIFF_MS(30000);
     int opt;
@@ -242,6 +245,10 @@ int skiff_cmd_get(int argc, char **argv)
         case 'k': insecure = true; break;
         case 'a': alpn = optarg; break;
         case 'K': keylog = optarg; break;
+        case 'T':
+            if (tool_tls13_priority(optarg, priority, sizeof priority))
+                return tool_fail("bad --tls13-ciphers '%s'", optarg);
+            break;
         case 'i':
             if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
             break;
@@ -288,7 +295,8 @@ int skiff_cmd_get(int argc, char **argv)
     int nalpn = status ? -1 : tool_parse_alpn(alpn, alpn_names, 16, &alpn_storage);
     if (!status && nalpn < 0) status = tool_fail("bad --alpn '%s'", alpn);
     if (!status) {
-        skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_CLIENT, .ca_file = cacert, .insecure = insecure};
+        skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_CLIENT, .ca_file = cacert, .insecure = insecure,
+                                           .priority = priority[0] ? priority : NULL};
         int rv = skiff_tls_credentials_new(&creds, &cc);
         if (rv) status = tool_fail("trust anchors: %s", skiff_strerror(rv));
     }

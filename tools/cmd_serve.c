@@ -221,7 +221,7 @@ static void on_signal(int sig)
 
 static const char serve_usage[] =
     "usage: skiff serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--alpn LIST]\n"
-    "                   [--keylog FILE] [--idle-timeout DUR] ROOT\n"
+    "                   [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";
 
@@ -231,9 +231,11 @@ int skiff_cmd_serve(int argc, char **argv)
         {"listen", required_argument, 0, 'l'}, {"cert", required_argument, 0, 'c'},
         {"key", required_argument, 0, 'k'},    {"alpn", required_argument, 0, 'a'},
         {"keylog", required_argument, 0, 'K'}, {"idle-timeout", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"tls13-ciphers", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
+    char priority[256] = "";
     uint64_t idle = SKIFF_MS(30000);
     int opt;
     optind = 1;
@@ -244,6 +246,10 @@ int skiff_cmd_serve(int argc, char **argv)
         case 'k': key = optarg; break;
         case 'a': alpn = optarg; break;
         case 'K': keylog = optarg; break;
+        case 'T':
+            if (tool_tls13_priority(optarg, priority, sizeof priority))
+                return tool_fail("bad --tls13-ciphers '%s'", optarg);
+            break;
         case 'i':
             if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
             break;
@@ -262,7 +268,8 @@ int skiff_cmd_serve(int argc, char **argv)
         return tool_fail("%s: not a directory", ctx.root);
 
     uint8_t *cert_pem = NULL, *key_pem = NULL;
-    skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_SERVER, .cert_file = cert, .key_file = key};
+    skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_SERVER, .cert_file = cert, .key_file = key,
+                                       .priority = priority[0] ? priority : NULL};
     if (!cert) {
         if (skiff_tls_self_signed(time(NULL), &cert_pem, &cc.cert_pem_len, &key_pem, &cc.key_pem_len))
             return tool_fail("cannot make a certificate");

@@ -16,6 +16,10 @@ int skiff_cmd_get(int argc, char **argv);
  * nanoseconds. Returns 0 or -1. */
 int tool_parse_duration(const char *text, uint64_t *ns);
 
+/* curl's --tls13-ciphers list ("TLS_CHACHA20_POLY1305_SHA256:...") as a
+ * GnuTLS priority string. Returns 0, or -1 for an unknown suite. */
+int tool_tls13_priority(const char *list, char *out, size_t cap);
+
 /* Splits "h3,hq-interop" into at most max names (pointing into a copy the
  * caller frees with free(*storage)). Returns the count, or -1. */
 int tool_parse_alpn(const char *list, const char **names, size_t max, char **storage);

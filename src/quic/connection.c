@@ -452,6 +452,16 @@ const char *skiff_conn_alpn(const skiff_conn *c)
     return c->alpn;
 }
 
+const char *skiff_conn_cipher_name(const skiff_conn *c)
+{
+    switch (c->tls ? skiff_tls_cipher_suite(c->tls) : 0) {
+    case SKIFF_SUITE_AES_128_GCM_SHA256: return "TLS_AES_128_GCM_SHA256";
+    case SKIFF_SUITE_AES_256_GCM_SHA384: return "TLS_AES_256_GCM_SHA384";
+    case SKIFF_SUITE_CHACHA20_POLY1305_SHA256: return "TLS_CHACHA20_POLY1305_SHA256";
+    }
+    return "none";
+}
+
 void *skiff_conn_user_data(const skiff_conn *c)
 {
     return c->ud;

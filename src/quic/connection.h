@@ -142,6 +142,8 @@ void skiff_conn_on_timeout(skiff_conn *c, skiff_time now);
 bool skiff_conn_is_established(const skiff_conn *c);
 bool skiff_conn_is_closed(const skiff_conn *c); /* all state may be freed */
 const char *skiff_conn_alpn(const skiff_conn *c);
+/* The negotiated TLS cipher suite's IANA name ("TLS_AES_128_GCM_SHA256"), or "none". */
+const char *skiff_conn_cipher_name(const skiff_conn *c);
 void *skiff_conn_user_data(const skiff_conn *c);
 
 /* One pointer the application may hang on a connection (the engine owns the
