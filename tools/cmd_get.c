@@ -33,7 +33,7 @@ typedef struct get_ctx {
     skiff_conn *conn;
     download *downloads;
     size_t count, next, finished, failed, active;
-    bool handshake_done, closed, to_stdout;
+    bool handshake_done, closed, to_stdout, key_update;
     skiff_end_reason end;
 } get_ctx;
 
@@ -142,6 +142,7 @@ static void on_handshake_done(skiff_conn *c, void *ud)
     ctx->handshake_done = true;
     fprintf(stderr, "skiff get: connected, alpn %s, %s\n", skiff_conn_alpn(ctx->conn),
             skiff_conn_cipher_name(ctx->conn));
+    if (ctx->key_update) skiff_conn_key_update(ctx->conn);
     start_downloads(ctx);
 }
 
@@ -193,15 +194,20 @@ static void on_reset(skiff_conn *c, uint64_t id, uint64_t code, void *ud)
 static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 {
     get_ctx *ctx = ud;
-    (void)c;
     ctx->closed = true;
     ctx->end = *why;
+    uint64_t initiated, followed;
+    skiff_conn_key_update_counts(c, &initiated, &followed);
+    if (initiated || followed || ctx->key_update)
+        fprintf(stderr, "skiff get: key updates: initiated %llu, followed %llu\n",
+                (unsigned long long)initiated, (unsigned long long)followed);
     skiff_engine_stop(ctx->engine);
 }
 
 static const char get_usage[] =
     "usage: skiff get [-o FILE | -O DIR] [--cacert FILE | --insecure] [--alpn LIST]\n"
-    "                 [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST] URL...\n"
+    "                 [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
+    "                 [--key-update] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
 
 /* Where each download goes: -o FILE, -O DIR/basename, or stdout. */
@@ -228,12 +234,13 @@ int skiff_cmd_get(int argc, char **argv)
         {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
         {"alpn", required_argument, 0, 'a'},   {"keylog", required_argument, 0, 'K'},
         {"idle-timeout", required_argument, 0, 'i'}, {"tls13-ciphers", required_argument, 0, 'T'},
-        {"help", no_argument, 0, 'h'},
+        {"key-update", no_argument, 0, 'U'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *out_file = NULL, *out_dir = NULL, *cacert = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
     char priority[256] = "";
     bool insecure = false;
+    bool ctx_key_update = false;
     uint64_t idle = SKIFF_MS(30000);
     int opt;
     optind = 1;
@@ -245,6 +252,7 @@ int skiff_cmd_get(int argc, char **argv)
         case 'k': insecure = true; break;
         case 'a': alpn = optarg; break;
         case 'K': keylog = optarg; break;
+        case 'U': ctx_key_update = true; break;
         case 'T':
             if (tool_tls13_priority(optarg, priority, sizeof priority))
                 return tool_fail("bad --tls13-ciphers '%s'", optarg);
@@ -264,7 +272,7 @@ int skiff_cmd_get(int argc, char **argv)
     if (out_file && out_dir) return tool_fail("-o and -O go apart");
     if (out_file && count > 1) return tool_fail("-o takes one URL; use -O DIR for several");
 
-    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir};
+    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = ctx_key_update};
     if (ctx.to_stdout && count > 1) return tool_fail("several URLs need -O DIR");
     ctx.downloads = calloc(count, sizeof *ctx.downloads);
     if (!ctx.downloads) return tool_fail("out of memory");

@@ -34,6 +34,7 @@ typedef struct hq_request {
 
 typedef struct serve_ctx {
     const char *root;
+    bool key_update; /* initiate a key update on every connection */
     skiff_engine *engine;
     unsigned long requests;
 } serve_ctx;
@@ -197,9 +198,20 @@ static void on_writable(skiff_conn *c, uint64_t id, void *ud)
     if (r && r->fd >= 0) pump(c, r);
 }
 
+static void on_handshake_done(skiff_conn *c, void *ud)
+{
+    serve_ctx *ctx = ud;
+    if (ctx->key_update) skiff_conn_key_update(c);
+}
+
 static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 {
     (void)ud;
+    uint64_t initiated, followed;
+    skiff_conn_key_update_counts(c, &initiated, &followed);
+    if (initiated || followed)
+        fprintf(stderr, "skiff serve: key updates: initiated %llu, followed %llu\n",
+                (unsigned long long)initiated, (unsigned long long)followed);
     hq_request **head = skiff_conn_app_data(c);
     if (head) {
         while (*head) drop_request(c, *head);
@@ -221,7 +233,8 @@ static void on_signal(int sig)
 
 static const char serve_usage[] =
     "usage: skiff serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--alpn LIST]\n"
-    "                   [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST] ROOT\n"
+    "                   [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
+    "                   [--key-update] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";
 
@@ -231,12 +244,13 @@ int skiff_cmd_serve(int argc, char **argv)
         {"listen", required_argument, 0, 'l'}, {"cert", required_argument, 0, 'c'},
         {"key", required_argument, 0, 'k'},    {"alpn", required_argument, 0, 'a'},
         {"keylog", required_argument, 0, 'K'}, {"idle-timeout", required_argument, 0, 'i'},
-        {"tls13-ciphers", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
     char priority[256] = "";
     uint64_t idle = SKIFF_MS(30000);
+    serve_ctx ctx = {0};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -246,6 +260,7 @@ int skiff_cmd_serve(int argc, char **argv)
         case 'k': key = optarg; break;
         case 'a': alpn = optarg; break;
         case 'K': keylog = optarg; break;
+        case 'U': ctx.key_update = true; break;
         case 'T':
             if (tool_tls13_priority(optarg, priority, sizeof priority))
                 return tool_fail("bad --tls13-ciphers '%s'", optarg);
@@ -262,7 +277,7 @@ int skiff_cmd_serve(int argc, char **argv)
         return 2;
     }
     if (!!cert != !!key) return tool_fail("--cert and --key go together");
-    serve_ctx ctx = {.root = argv[optind]};
+    ctx.root = argv[optind];
     struct stat st;
     if (stat(ctx.root, &st) != 0 || !S_ISDIR(st.st_mode))
         return tool_fail("%s: not a directory", ctx.root);
@@ -290,7 +305,7 @@ int skiff_cmd_serve(int argc, char **argv)
         return tool_fail("bad --alpn '%s'", alpn);
     }
     static const skiff_conn_callbacks cb = {
-        .stream_opened = on_opened, .stream_readable = on_readable,
+        .handshake_done = on_handshake_done, .stream_opened = on_opened, .stream_readable = on_readable,
         .stream_writable = on_writable, .closed = on_closed};
     skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog};
     skiff_conn_config_default(&ec.conn);

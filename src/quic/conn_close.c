@@ -150,7 +150,8 @@ static void write_close_packet(skiff_conn *c, skiff_packet_builder *b, skiff_cry
                              .dcid = dst ? dst->cid.bytes : NULL,
                              .dcid_len = dst ? dst->cid.len : 0,
                              .scid = c->local_cids.entries[0].cid.bytes,
-                             .scid_len = c->local_cids.entries[0].cid.len};
+                             .scid_len = c->local_cids.entries[0].cid.len,
+                             .key_phase = c->tx_phase};
     if (skiff_builder_begin(b, &h, rs->next_pn, 4, &l->tx)) return;
     skiff_frame f = {.type = SKIFF_FRAME_CONNECTION_CLOSE};
     bool app_level = level == SKIFF_LEVEL_1RTT;

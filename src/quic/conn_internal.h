@@ -95,6 +95,17 @@ struct skiff_conn {
     bool handshake_done_pending; /* server: HANDSHAKE_DONE to (re)send */
     bool handshake_done_reported;
 
+    /* Key update (RFC 9001 §6), conn_keys.c. The 1-RTT keys in
+     * levels[1RTT] are the current ones of each direction. */
+    bool tx_phase, rx_phase;      /* key phase bits of the current keys */
+    skiff_packet_keys rx_prev;    /* the phase before, for late packets */
+    skiff_packet_keys rx_next;    /* the phase after, derived when first needed */
+    uint64_t rx_phase_first_pn;   /* lowest pn received in the current rx phase */
+    uint64_t tx_phase_first_pn;   /* first pn sent in the current tx phase */
+    bool tx_phase_acked;          /* a packet of the current tx phase was acknowledged */
+    bool key_update_wanted;       /* initiate one as soon as allowed */
+    uint64_t key_updates_initiated, key_updates_followed;
+
     /* Anti-amplification (RFC 9000 §8.1). */
     bool address_validated;
     uint64_t bytes_received, bytes_sent;
@@ -144,6 +155,12 @@ void conn_discard_level(skiff_conn *c, skiff_crypto_level level);
 int conn_feed_crypto(skiff_conn *c, skiff_crypto_level level);
 skiff_pn_space conn_space_of(skiff_crypto_level level);
 void conn_on_handshake_complete(skiff_conn *c, skiff_time now);
+
+/* conn_keys.c */
+const skiff_packet_keys *conn_rx_keys_for(skiff_conn *c, bool phase, uint64_t pn);
+int conn_after_open(skiff_conn *c, const skiff_packet_keys *used, uint64_t pn);
+void conn_maybe_initiate_key_update(skiff_conn *c);
+void conn_free_key_update(skiff_conn *c);
 
 /* conn_close.c */
 void conn_close_transport(skiff_conn *c, int err, uint64_t frame_type, const char *reason,

@@ -153,8 +153,17 @@ static int process_packet(skiff_conn *c, uint8_t *pkt, size_t len, const skiff_p
     uint64_t pn = skiff_pn_decode(sp->largest_rx, truncated, pn_len);
     if (skiff_ack_tracker_is_duplicate(&sp->acks, pn)) return 1;
     size_t header_len = h->pn_offset + pn_len;
-    skiff_ssize plen = skiff_packet_open(&l->rx, pkt, header_len, pn, len);
+    const skiff_packet_keys *keys = &l->rx;
+    if (level == SKIFF_LEVEL_1RTT) {
+        keys = conn_rx_keys_for(c, (pkt[0] & SKIFF_SHORT_KEY_PHASE) != 0, pn);
+        if (!keys) return 1;
+    }
+    skiff_ssize plen = skiff_packet_open(keys, pkt, header_len, pn, len);
     if (plen < 0) return 1;
+    if (level == SKIFF_LEVEL_1RTT && conn_after_open(c, keys, pn)) {
+        conn_close_transport(c, SKIFF_ERR_KEY_UPDATE, 0, "key update failed", now);
+        return SKIFF_ERR_KEY_UPDATE;
+    }
     /* Only now, with the packet authenticated, may its header bits count. */
     if (skiff_packet_check_reserved_bits(pkt[0], h->type != SKIFF_PKT_1RTT)) {
         conn_close_transport(c, SKIFF_ERR_PROTOCOL_VIOLATION, 0, "reserved bits set", now);

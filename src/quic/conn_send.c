@@ -133,6 +133,7 @@ static skiff_packet_header header_for(skiff_conn *c, skiff_crypto_level level)
     h.type = level == SKIFF_LEVEL_INITIAL     ? SKIFF_PKT_INITIAL
              : level == SKIFF_LEVEL_HANDSHAKE ? SKIFF_PKT_HANDSHAKE
                                               : SKIFF_PKT_1RTT;
+    h.key_phase = c->tx_phase;
     return h;
 }
 
@@ -276,6 +277,7 @@ skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path 
     c->now = now;
     if (c->state == CONN_CLOSED || c->state == CONN_DRAINING) return 0;
     if (c->state == CONN_CLOSING) return conn_write_close(c, out, cap, now);
+    conn_maybe_initiate_key_update(c);
     if (c->pmtu_probe_pending && c->handshake_confirmed &&
         skiff_recovery_can_send(&c->recovery, c->pmtu_target))
         return send_pmtu_probe(c, out, cap, now);
@@ -321,6 +323,7 @@ skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path 
 static void on_acked(void *ud, skiff_pn_space space, const skiff_sent_packet *p)
 {
     skiff_conn *c = ud;
+    if (space == SKIFF_SPACE_APPLICATION && p->pn >= c->tx_phase_first_pn) c->tx_phase_acked = true;
     for (uint8_t i = 0; i < p->frame_count; i++) {
         const skiff_sent_frame *f = &p->frames[i];
         switch (f->kind) {

@@ -283,6 +283,7 @@ static int conn_new(skiff_conn **out, const skiff_conn_config *cfg, const skiff_
     c->now = now;
     c->idle_timeout = cfg->idle_timeout;
     c->idle_deadline = SKIFF_TIME_NEVER;
+    c->rx_phase_first_pn = UINT64_MAX;
     c->close_deadline = SKIFF_TIME_NEVER;
     c->max_datagram = SKIFF_MIN_INITIAL_DATAGRAM;
     if (!c->cfg.handshake_timeout) c->cfg.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
@@ -422,6 +423,7 @@ void skiff_conn_free(skiff_conn *c)
 {
     if (!c) return;
     skiff_tls_free(c->tls);
+    conn_free_key_update(c);
     for (int l = 0; l < SKIFF_LEVEL_COUNT; l++) {
         skiff_packet_keys_clear(&c->levels[l].tx);
         skiff_packet_keys_clear(&c->levels[l].rx);

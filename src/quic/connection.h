@@ -160,6 +160,12 @@ skiff_ssize skiff_conn_stream_read(skiff_conn *c, uint64_t stream_id, uint8_t *o
 int skiff_conn_stream_reset(skiff_conn *c, uint64_t stream_id, uint64_t code);
 int skiff_conn_stream_stop_sending(skiff_conn *c, uint64_t stream_id, uint64_t code);
 
+/* Updates the 1-RTT keys (RFC 9001 §6) as soon as the rules allow: the
+ * handshake confirmed and a packet of the current keys acknowledged. */
+int skiff_conn_key_update(skiff_conn *c);
+/* Key updates this end initiated, and ones it followed. */
+void skiff_conn_key_update_counts(const skiff_conn *c, uint64_t *initiated, uint64_t *followed);
+
 /* Closes with an application error (RFC 9000 §10.2). */
 int skiff_conn_close(skiff_conn *c, uint64_t code, const char *reason, skiff_time now);
 

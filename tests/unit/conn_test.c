@@ -19,7 +19,8 @@ typedef struct peer {
     skiff_conn *conn;
     skiff_conn_config cfg;
     bool is_server;
-    bool quiet; /* the client sends no request */
+    bool quiet;      /* the client sends no request */
+    bool key_update; /* the client updates its keys after the handshake */
     uint64_t rng;
     bool handshake_done, closed;
     skiff_end_reason end;
@@ -49,6 +50,7 @@ static void on_handshake_done(skiff_conn *c, void *ud)
 {
     peer *p = ud;
     p->handshake_done = true;
+    if (p->key_update) CHECK_EQ(skiff_conn_key_update(c), 0);
     if (!p->is_server && !p->quiet) {
         CHECK_EQ(skiff_conn_stream_open(c, true, &p->stream), 0);
         CHECK_EQ(skiff_conn_stream_write(c, p->stream, (const uint8_t *)"GET /\r\n", 7, true), 7);
@@ -200,6 +202,8 @@ typedef struct run_result {
 /* A transfer, then a close by the client. A CONNECTION_CLOSE can be lost
  * (it is not retransmitted unless the peer sends again, RFC 9000 §10.2.1), so
  * on a lossy path the server may learn of the end only by its idle timeout. */
+static bool key_update_next; /* the next transfer's client updates its keys */
+
 static run_result transfer(const char *up, const char *down, uint64_t seed, bool close_may_be_lost)
 {
     skiff_sim_config cfg;
@@ -210,11 +214,21 @@ static run_result transfer(const char *up, const char *down, uint64_t seed, bool
     peer client, server;
     peer_init(&client, false, seed);
     peer_init(&server, true, seed + 1);
+    client.key_update = key_update_next;
     skiff_path path = path_of();
     CHECK_EQ(skiff_conn_client_new(&client.conn, &client.cfg, &callbacks, &client, &path, cfg.start), 0);
     skiff_sim sim;
     CHECK_EQ(skiff_sim_init(&sim, &cfg, &ops, &client, &ops, &server), 0);
     skiff_sim_stop why = skiff_sim_run(&sim, cfg.start + SKIFF_MS(60000), transfer_done, &client);
+    if (key_update_next) { /* RFC 9001 §6: one update, initiated by the client, followed by the server */
+        uint64_t initiated, followed;
+        skiff_conn_key_update_counts(client.conn, &initiated, &followed);
+        CHECK_U64(initiated, 1);
+        CHECK_U64(followed, 0);
+        skiff_conn_key_update_counts(server.conn, &initiated, &followed);
+        CHECK_U64(initiated, 0);
+        CHECK_U64(followed, 1);
+    }
     run_result r = {.finished_at = sim.now - cfg.start,
                     .client_sent = sim.stats[SKIFF_SIM_UP].sent,
                     .server_sent = sim.stats[SKIFF_SIM_DOWN].sent};
@@ -249,6 +263,14 @@ static void clean_path(void)
     /* 1 MiB takes about 880 datagrams of 1200 bytes, about 730 of 1452: the
      * PMTU probe (RFC 8899) raised the size early in the transfer. */
     CHECK(r.server_sent > 700 && r.server_sent < 800);
+}
+
+static void key_update_mid_transfer(void)
+{
+    key_update_next = true;
+    run_result r = transfer("delay=10ms,loss=2,reorder=2,seed=21", "delay=10ms,loss=2,reorder=2,seed=22", 5, true);
+    key_update_next = false;
+    CHECK(r.ok);
 }
 
 static void loss_reordering_duplication_corruption(void)
@@ -315,6 +337,7 @@ int main(void)
     for (size_t i = 0; i < TRANSFER_BYTES; i++) payload[i] = (uint8_t)(i * 31 + (i >> 10));
     RUN(clean_path);
     RUN(loss_reordering_duplication_corruption);
+    RUN(key_update_mid_transfer);
     RUN(heavy_loss_bounded_by_max_drops);
     RUN(same_seed_same_run);
     RUN(idle_timeout_ends_both);
