@@ -143,6 +143,7 @@ static void on_handshake_done(skiff_conn *c, void *ud)
     fprintf(stderr, "skiff get: connected, alpn %s, %s\n", skiff_conn_alpn(ctx->conn),
             skiff_conn_cipher_name(ctx->conn));
     if (ctx->key_update) skiff_conn_key_update(ctx->conn);
+    if (skiff_conn_retried(ctx->conn)) fprintf(stderr, "skiff get: address validated by a Retry\n");
     start_downloads(ctx);
 }
 

@@ -234,7 +234,7 @@ static void on_signal(int sig)
 static const char serve_usage[] =
     "usage: skiff serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--alpn LIST]\n"
     "                   [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
-    "                   [--key-update] ROOT\n"
+    "                   [--key-update] [--retry] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";
 
@@ -245,12 +245,14 @@ int skiff_cmd_serve(int argc, char **argv)
         {"key", required_argument, 0, 'k'},    {"alpn", required_argument, 0, 'a'},
         {"keylog", required_argument, 0, 'K'}, {"idle-timeout", required_argument, 0, 'i'},
         {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},
+        {"retry", no_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
     char priority[256] = "";
     uint64_t idle = SKIFF_MS(30000);
     serve_ctx ctx = {0};
+    bool retry = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -261,6 +263,7 @@ int skiff_cmd_serve(int argc, char **argv)
         case 'a': alpn = optarg; break;
         case 'K': keylog = optarg; break;
         case 'U': ctx.key_update = true; break;
+        case 'R': retry = true; break;
         case 'T':
             if (tool_tls13_priority(optarg, priority, sizeof priority))
                 return tool_fail("bad --tls13-ciphers '%s'", optarg);
@@ -307,7 +310,8 @@ int skiff_cmd_serve(int argc, char **argv)
     static const skiff_conn_callbacks cb = {
         .handshake_done = on_handshake_done, .stream_opened = on_opened, .stream_readable = on_readable,
         .stream_writable = on_writable, .closed = on_closed};
-    skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog};
+    skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog,
+                              .require_retry = retry};
     skiff_conn_config_default(&ec.conn);
     ec.conn.credentials = creds;
     ec.conn.alpn = alpn_names;
@@ -332,9 +336,11 @@ int skiff_cmd_serve(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     while (!stop_requested) skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(200));
+    uint64_t retries = skiff_engine_retries_sent(ctx.engine);
     skiff_engine_free(ctx.engine);
     skiff_tls_credentials_free(creds);
     free(alpn_storage);
-    fprintf(stderr, "skiff serve: stopped after %lu requests\n", ctx.requests);
+    fprintf(stderr, "skiff serve: stopped after %lu requests, %llu retries\n", ctx.requests,
+            (unsigned long long)retries);
     return 0;
 }

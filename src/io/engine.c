@@ -16,6 +16,8 @@
 
 #include "quic/packet_builder.h"
 #include "quic/packet_header.h"
+#include "quic/packet_protection.h"
+#include "quic/retry_token.h"
 
 #define RX_BATCH 32
 #define RX_BUF 65536 /* room for a GRO-coalesced buffer */
@@ -54,6 +56,7 @@ struct skiff_engine {
     cid_slot *cids;
     size_t cids_cap, cids_used;
     size_t conns;
+    uint64_t retries_sent;
     engine_conn *all;
     engine_conn *dirty;
     FILE *keylog;
@@ -377,6 +380,30 @@ static engine_conn *new_engine_conn(skiff_engine *e, const skiff_addr *peer)
 
 /* ---- receiving ---- */
 
+/* Answers a client's Initial with a Retry carrying an address-validation
+ * token (RFC 9000 §8.1.2, §17.2.5), keeping no state. */
+static void send_retry(skiff_engine *e, const skiff_udp_rx *rx, const skiff_packet_header *h)
+{
+    uint8_t token[SKIFF_RETRY_TOKEN_MAX], scid[SKIFF_MAX_CID_LEN], pkt[256];
+    size_t scid_len = e->cfg.conn.cid_len;
+    on_random(scid, scid_len, NULL);
+    skiff_ssize tl = skiff_retry_token_make(token, sizeof token, e->cfg.conn.static_key,
+                                            (const uint8_t *)&rx->peer.ss, rx->peer.len, h->dcid,
+                                            h->dcid_len, skiff_clock_now());
+    if (tl < 0) return;
+    skiff_packet_header r = {.version = h->version, .dcid = h->scid, .dcid_len = h->scid_len,
+                             .scid = scid, .scid_len = (uint8_t)scid_len, .token = token,
+                             .token_len = (size_t)tl};
+    uint8_t unused;
+    on_random(&unused, 1, NULL);
+    skiff_ssize n = skiff_retry_encode(pkt, sizeof pkt - SKIFF_RETRY_TAG_LEN, &r, unused & 0x0f);
+    if (n < 0 || skiff_retry_integrity_tag(h->version, h->dcid, h->dcid_len, pkt, (size_t)n, pkt + n))
+        return;
+    skiff_udp_tx tx = {.data = pkt, .len = (size_t)n + SKIFF_RETRY_TAG_LEN, .peer = &rx->peer};
+    skiff_udp_send(&e->udp, &tx, 1);
+    e->retries_sent++;
+}
+
 static engine_conn *accept_conn(skiff_engine *e, const skiff_udp_rx *rx, const skiff_packet_header *h)
 {
     size_t max = e->cfg.max_connections ? e->cfg.max_connections : 10000;
@@ -384,12 +411,26 @@ static engine_conn *accept_conn(skiff_engine *e, const skiff_udp_rx *rx, const s
     if (h->type != SKIFF_PKT_INITIAL || rx->segment_size < SKIFF_MIN_INITIAL_DATAGRAM ||
         e->conns >= max)
         return NULL;
+    uint8_t odcid[SKIFF_MAX_CID_LEN];
+    size_t odcid_len = 0;
+    if (e->cfg.require_retry) {
+        if (h->token_len == 0) {
+            send_retry(e, rx, h);
+            return NULL;
+        }
+        /* A token that fails is dropped, not answered (§8.1.3 allows either). */
+        if (skiff_retry_token_check(h->token, h->token_len, e->cfg.conn.static_key,
+                                    (const uint8_t *)&rx->peer.ss, rx->peer.len, skiff_clock_now(),
+                                    odcid, &odcid_len))
+            return NULL;
+    }
     engine_conn *ec = new_engine_conn(e, &rx->peer);
     if (!ec) return NULL;
     skiff_path path;
     path_from(&path, &rx->local, &rx->peer);
     int rv = skiff_conn_server_new(&ec->conn, &e->cfg.conn, &e->conn_cb, ec, &path, h->dcid,
-                                   h->dcid_len, h->scid, h->scid_len, skiff_clock_now());
+                                   h->dcid_len, h->scid, h->scid_len,
+                                   odcid_len ? odcid : NULL, odcid_len, skiff_clock_now());
     if (rv) {
         unlink_conn(e, ec);
         free(ec);
@@ -571,4 +612,9 @@ skiff_loop *skiff_engine_loop(skiff_engine *e)
 size_t skiff_engine_connection_count(const skiff_engine *e)
 {
     return e->conns;
+}
+
+uint64_t skiff_engine_retries_sent(const skiff_engine *e)
+{
+    return e->retries_sent;
 }

@@ -25,6 +25,7 @@ typedef struct skiff_engine_config {
     void *user_data;                   /* passed to callbacks (skiff_conn_user_data) */
     const char *keylog_file;           /* SSLKEYLOGFILE format; NULL: none */
     size_t max_connections;            /* server: refuse beyond (0: 10000) */
+    bool require_retry;                /* server: validate every address with a Retry */
 } skiff_engine_config;
 
 /* Returns 0 or a negative error; *out is set on success. */
@@ -50,5 +51,6 @@ void skiff_engine_kick(skiff_engine *e, skiff_conn *c);
 
 skiff_loop *skiff_engine_loop(skiff_engine *e);
 size_t skiff_engine_connection_count(const skiff_engine *e);
+uint64_t skiff_engine_retries_sent(const skiff_engine *e);
 
 #endif

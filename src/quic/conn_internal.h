@@ -80,6 +80,9 @@ struct skiff_conn {
     skiff_cid initial_scid;  /* the peer's SCID in its first packet */
     skiff_cid retry_scid;
     bool dcid_switched;      /* the client adopted the server's SCID (§7.2) */
+    bool retried;            /* a Retry was received (client) or answered (server) */
+    uint8_t token[256];      /* client: the token its Initials carry (§17.2.2) */
+    size_t token_len;
 
     conn_level levels[SKIFF_LEVEL_COUNT];
     conn_space spaces[SKIFF_SPACE_COUNT];

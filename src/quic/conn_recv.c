@@ -135,11 +135,41 @@ static void after_handshake_packet(skiff_conn *c)
     if (c->role == SKIFF_ROLE_SERVER) conn_discard_level(c, SKIFF_LEVEL_INITIAL);
 }
 
+/*
+ * A Retry (RFC 9000 §17.2.5): the client checks its integrity tag against the
+ * DCID it first used, accepts only one and only before any Initial from the
+ * server, then sends its Initials again to the Retry's SCID, with the token
+ * and with Initial keys from that new DCID (RFC 9001 §5.2).
+ */
+static int on_retry(skiff_conn *c, const uint8_t *pkt, size_t len, const skiff_packet_header *h)
+{
+    if (c->role != SKIFF_ROLE_CLIENT || c->retried || c->dcid_switched) return 1;
+    if (h->version != c->version || h->token_len > sizeof c->token) return 1;
+    if (skiff_retry_integrity_verify(c->version, c->original_dcid.bytes, c->original_dcid.len, pkt, len))
+        return 1;
+    if (h->scid_len == c->original_dcid.len && !memcmp(h->scid, c->original_dcid.bytes, h->scid_len))
+        return 1; /* §17.2.5.2: the SCID must differ from the DCID it answers */
+    c->retried = true;
+    c->retry_scid.len = h->scid_len;
+    memcpy(c->retry_scid.bytes, h->scid, h->scid_len);
+    memcpy(c->token, h->token, h->token_len);
+    c->token_len = h->token_len;
+    skiff_cid_remote_set_initial(&c->remote_cids, h->scid, h->scid_len);
+    conn_level *l = &c->levels[SKIFF_LEVEL_INITIAL];
+    skiff_packet_keys_clear(&l->tx);
+    skiff_packet_keys_clear(&l->rx);
+    if (skiff_packet_keys_initial(c->version, h->scid, h->scid_len, &l->tx, &l->rx)) return 1;
+    /* Everything sent in Initials goes again, from the start (§17.2.5.3). */
+    if (l->crypto_tx.max_sent) skiff_stream_send_on_lost(&l->crypto_tx, 0, (size_t)l->crypto_tx.max_sent, false);
+    return 0;
+}
+
 /* Returns 0 when processed, 1 when dropped, negative when the connection closed. */
 static int process_packet(skiff_conn *c, uint8_t *pkt, size_t len, const skiff_packet_header *h,
                           uint8_t ecn, skiff_time now)
 {
-    if (h->type == SKIFF_PKT_VERSION_NEGOTIATION || h->type == SKIFF_PKT_RETRY) return 1;
+    if (h->type == SKIFF_PKT_RETRY) return on_retry(c, pkt, len, h);
+    if (h->type == SKIFF_PKT_VERSION_NEGOTIATION) return 1;
     if (h->type != SKIFF_PKT_1RTT && h->version != c->version) return 1;
     skiff_crypto_level level = level_of(h->type);
     conn_level *l = &c->levels[level];

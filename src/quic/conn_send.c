@@ -134,6 +134,10 @@ static skiff_packet_header header_for(skiff_conn *c, skiff_crypto_level level)
              : level == SKIFF_LEVEL_HANDSHAKE ? SKIFF_PKT_HANDSHAKE
                                               : SKIFF_PKT_1RTT;
     h.key_phase = c->tx_phase;
+    if (h.type == SKIFF_PKT_INITIAL && c->role == SKIFF_ROLE_CLIENT) {
+        h.token = c->token; /* from a Retry (§17.2.2) */
+        h.token_len = c->token_len;
+    }
     return h;
 }
 

@@ -257,6 +257,11 @@ static int encode_local_tp(skiff_conn *c, uint8_t *buf, size_t cap, skiff_ssize 
         memcpy(tp->original_destination_connection_id.data, c->original_dcid.bytes, c->original_dcid.len);
         tp->has_stateless_reset_token = true;
         memcpy(tp->stateless_reset_token, own->token, sizeof tp->stateless_reset_token);
+        if (c->retried) {
+            tp->has_retry_source_connection_id = true;
+            tp->retry_source_connection_id.len = c->retry_scid.len;
+            memcpy(tp->retry_source_connection_id.data, c->retry_scid.bytes, c->retry_scid.len);
+        }
     }
     uint64_t grease;
     c->cb.random((uint8_t *)&grease, sizeof grease, c->ud);
@@ -392,15 +397,27 @@ int skiff_conn_client_new(skiff_conn **out, const skiff_conn_config *cfg,
 int skiff_conn_server_new(skiff_conn **out, const skiff_conn_config *cfg,
                           const skiff_conn_callbacks *cb, void *ud, const skiff_path *path,
                           const uint8_t *dcid, size_t dcid_len, const uint8_t *scid,
-                          size_t scid_len, skiff_time now)
+                          size_t scid_len, const uint8_t *odcid, size_t odcid_len, skiff_time now)
 {
-    if (dcid_len < INITIAL_CID_LEN || dcid_len > SKIFF_MAX_CID_LEN || scid_len > SKIFF_MAX_CID_LEN)
-        return SKIFF_ERR_INVALID_PACKET; /* §7.2: a client's first DCID has >= 8 bytes */
+    if (!odcid) odcid = dcid, odcid_len = dcid_len;
+    /* §7.2: a client's first DCID has at least 8 bytes. */
+    if (odcid_len < INITIAL_CID_LEN || odcid_len > SKIFF_MAX_CID_LEN ||
+        dcid_len > SKIFF_MAX_CID_LEN || scid_len > SKIFF_MAX_CID_LEN)
+        return SKIFF_ERR_INVALID_PACKET;
     skiff_conn *c;
     int rv = conn_new(&c, cfg, cb, ud, path, SKIFF_ROLE_SERVER, now);
     if (rv) return rv;
-    c->original_dcid.len = (uint8_t)dcid_len;
-    memcpy(c->original_dcid.bytes, dcid, dcid_len);
+    c->original_dcid.len = (uint8_t)odcid_len;
+    memcpy(c->original_dcid.bytes, odcid, odcid_len);
+    if (odcid != dcid) {
+        /* After a Retry: the client's address is proven (§8.1.2), and the
+         * Retry's SCID, which the client now uses, goes into our transport
+         * parameters (§7.3). */
+        c->retried = true;
+        c->address_validated = true;
+        c->retry_scid.len = (uint8_t)dcid_len;
+        memcpy(c->retry_scid.bytes, dcid, dcid_len);
+    }
     c->initial_scid.len = (uint8_t)scid_len;
     memcpy(c->initial_scid.bytes, scid, scid_len);
     rv = init_local_cids(c);
@@ -452,6 +469,11 @@ bool skiff_conn_is_closed(const skiff_conn *c)
 const char *skiff_conn_alpn(const skiff_conn *c)
 {
     return c->alpn;
+}
+
+bool skiff_conn_retried(const skiff_conn *c)
+{
+    return c->retried;
 }
 
 const char *skiff_conn_cipher_name(const skiff_conn *c)

@@ -116,11 +116,17 @@ int skiff_conn_client_new(skiff_conn **out, const skiff_conn_config *cfg,
                           skiff_time now);
 
 /* A server connection for a client's first Initial (the datagram is then
- * handed to skiff_conn_receive as usual). dcid is that Initial's DCID. */
+ * handed to skiff_conn_receive as usual). dcid and scid are that Initial's.
+ * After a Retry (RFC 9000 §8.1.2), odcid is the DCID of the client's very
+ * first Initial, recovered from the token, and dcid the Retry's SCID; the
+ * client's address is then validated. Without a Retry odcid is NULL. */
 int skiff_conn_server_new(skiff_conn **out, const skiff_conn_config *cfg,
                           const skiff_conn_callbacks *cb, void *ud, const skiff_path *path,
                           const uint8_t *dcid, size_t dcid_len, const uint8_t *scid,
-                          size_t scid_len, skiff_time now);
+                          size_t scid_len, const uint8_t *odcid, size_t odcid_len, skiff_time now);
+
+/* Whether the server asked this client to validate its address (a Retry). */
+bool skiff_conn_retried(const skiff_conn *c);
 
 void skiff_conn_free(skiff_conn *c);
 

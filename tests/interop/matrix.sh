@@ -63,7 +63,7 @@ start_server() { # start_server KIND LOG → prints the port
         wait_for "$log" 'listening on 127.0.0.1:[0-9]+' | grep -oE '[0-9]+$'
     else
         "$quicgo" server --listen 127.0.0.1:0 --cert "$tmp/cert.pem" --key "$tmp/key.pem" \
-            --root "$www" --alpn hq-interop >"$log" 2>&1 &
+            --root "$www" --alpn hq-interop ${server_extra[@]+"${server_extra[@]}"} >"$log" 2>&1 &
         echo $! >>"$pidfile"
         wait_for "$log" 'listening 127.0.0.1:[0-9]+' | grep -oE '[0-9]+$'
     fi
@@ -108,6 +108,8 @@ run_case() { # run_case CASE CLIENT SERVER DIR
         [ "$client" = skiff ] && client_extra=("${chacha[@]}")
         [ "$client" = quicgo ] && server_extra=("${chacha[@]}")
     fi
+    # Both servers take --retry: every client address is validated first.
+    [ "$name" = retry ] && server_extra=(--retry)
     if [ "$name" = keyupdate ]; then
         # The client updates its keys (RFC 9001 §6); quic-go's client cannot
         # be made to, so then skiff's server does, and quic-go must follow.
@@ -119,6 +121,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     case $name in
     handshake | chacha20) files=(small 2MB) ;;
     keyupdate) files=(5MB) ;;
+    retry) files=(small 2MB) ;;
     transfer) files=(2MB 3MB 5MB) ;;
     multiplexing) files=(); for i in $(seq 1 1999); do files+=("m$i"); done ;;
     transferloss) files=(5MB); up="loss=2,seed=7"; down="loss=2,seed=8" ;;
@@ -159,6 +162,10 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     if [ "$name" = chacha20 ] && [ "$client" = skiff ]; then
         grep -q 'TLS_CHACHA20_POLY1305_SHA256' "$dir/client.log" || { echo "  not ChaCha20-Poly1305"; return 1; }
     fi
+    if [ "$name" = retry ]; then
+        grep -qE 'address validated by a Retry|retry received' "$dir/client.log" ||
+            { echo "  the client saw no Retry"; return 1; }
+    fi
     if [ "$name" = keyupdate ]; then
         local who=$dir/client.log
         [ "$client" = quicgo ] && who=$dir/server.log
@@ -172,7 +179,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(handshake transfer multiplexing chacha20 keyupdate transferloss handshakeloss transfercorruption blackhole)
+[ ${#cases[@]} -gt 0 ] || cases=(handshake transfer multiplexing retry chacha20 keyupdate transferloss handshakeloss transfercorruption blackhole)
 pairs=("skiff:skiff" "skiff:quicgo" "quicgo:skiff")
 
 declare -A result

@@ -136,7 +136,7 @@ static int ep_receive(void *ep, const uint8_t *dgram, size_t len, const skiff_si
         if (skiff_packet_header_decode(&h, copy, len, 8, 0) < 0 || h.type != SKIFF_PKT_INITIAL)
             return 0;
         if (skiff_conn_server_new(&p->conn, &p->cfg, &callbacks, p, &path, h.dcid, h.dcid_len,
-                                  h.scid, h.scid_len, now))
+                                  h.scid, h.scid_len, NULL, 0, now))
             return -1;
     }
     return skiff_conn_receive(p->conn, &path, copy, len, 0, now);
