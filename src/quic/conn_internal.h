@@ -129,6 +129,10 @@ struct skiff_conn {
     uint8_t path_response[SKIFF_FRAME_PATH_DATA_LEN];
     bool path_response_pending;
 
+    /* Frame bytes a test asks to send as they are, per level (conn_test_inject). */
+    uint8_t raw_frames[SKIFF_LEVEL_COUNT][256];
+    size_t raw_len[SKIFF_LEVEL_COUNT];
+
     /* Streams whose application may write again (UINT64_MAX: more streams may open). */
     uint64_t notify[256];
     size_t notify_count;
@@ -158,6 +162,10 @@ void conn_discard_level(skiff_conn *c, skiff_crypto_level level);
 int conn_feed_crypto(skiff_conn *c, skiff_crypto_level level);
 skiff_pn_space conn_space_of(skiff_crypto_level level);
 void conn_on_handshake_complete(skiff_conn *c, skiff_time now);
+
+/* For tests of how a peer handles bad input: the next packet of `level`
+ * carries these frame bytes first, exactly as given (conn_send.c). */
+int conn_test_inject(skiff_conn *c, skiff_crypto_level level, const uint8_t *frames, size_t len);
 
 /* conn_keys.c */
 const skiff_packet_keys *conn_rx_keys_for(skiff_conn *c, bool phase, uint64_t pn);

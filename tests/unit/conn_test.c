@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "impair.h"
+#include "quic/conn_internal.h" /* conn_test_inject */
 #include "quic/connection.h"
 #include "quic/packet_header.h"
 #include "sim.h"
@@ -323,6 +324,101 @@ static void idle_timeout_ends_both(void)
     peer_free(&server);
 }
 
+static bool both_connected(void *ctx)
+{
+    peer **p = ctx;
+    return p[0]->handshake_done && p[1]->handshake_done;
+}
+
+static bool server_closed(void *ctx)
+{
+    peer *server = ctx;
+    return server->closed;
+}
+
+/*
+ * A client that sends `frames` (hex) at `level` - in its first Initial, or
+ * once the handshake is done for 1-RTT - and a server that must close with
+ * `code` naming `frame_type`, which the client must then see (RFC 9000 §20.1).
+ */
+static void server_closes_with(skiff_crypto_level level, const char *frames, uint64_t code,
+                               uint64_t frame_type)
+{
+    skiff_sim_config cfg;
+    skiff_sim_config_default(&cfg);
+    peer client, server;
+    peer_init(&client, false, 31);
+    peer_init(&server, true, 32);
+    client.quiet = true;
+    skiff_path path = path_of();
+    CHECK_EQ(skiff_conn_client_new(&client.conn, &client.cfg, &callbacks, &client, &path, cfg.start), 0);
+    skiff_sim sim;
+    CHECK_EQ(skiff_sim_init(&sim, &cfg, &ops, &client, &ops, &server), 0);
+    uint8_t bytes[64];
+    size_t n = test_hex(frames, bytes, sizeof bytes);
+    if (level == SKIFF_LEVEL_1RTT) {
+        peer *both[2] = {&client, &server};
+        CHECK_EQ(skiff_sim_run(&sim, cfg.start + SKIFF_MS(5000), both_connected, both), SKIFF_SIM_DONE);
+    }
+    CHECK_EQ(conn_test_inject(client.conn, level, bytes, n), 0);
+    skiff_sim_run(&sim, sim.now + SKIFF_MS(5000), server_closed, &server);
+    CHECK(server.closed);
+    CHECK_EQ(server.end.kind, SKIFF_END_TRANSPORT);
+    CHECK(!server.end.remote);
+    CHECK_U64(server.end.code, code);
+    CHECK_U64(server.end.frame_type, frame_type);
+    skiff_sim_run(&sim, sim.now + SKIFF_MS(5000), NULL, NULL);
+    CHECK(client.closed);
+    CHECK_EQ(client.end.kind, SKIFF_END_TRANSPORT);
+    CHECK(client.end.remote);
+    CHECK_U64(client.end.code, code);
+    skiff_sim_free(&sim);
+    peer_free(&client);
+    peer_free(&server);
+}
+
+/* RFC 9000 §12.4: a STREAM frame in an Initial packet. */
+static void frame_not_allowed_in_packet_type(void)
+{
+    server_closes_with(SKIFF_LEVEL_INITIAL, "0a 00 01 78", 0x0a /* PROTOCOL_VIOLATION */, 0x0a);
+}
+
+/* §4.1: data beyond the stream's flow-control limit (256 KiB): offset 10^7. */
+static void stream_flow_control_violation(void)
+{
+    server_closes_with(SKIFF_LEVEL_1RTT, "0e 00 80989680 01 78", 0x03 /* FLOW_CONTROL_ERROR */, 0x0e);
+}
+
+/* §4.6: stream 2000 is the 501st client bidirectional stream; the limit is 100. */
+static void stream_limit_violation(void)
+{
+    server_closes_with(SKIFF_LEVEL_1RTT, "0a 47d0 01 78", 0x04 /* STREAM_LIMIT_ERROR */, 0x0a);
+}
+
+/* §4.5: a FIN at 1, then data ending at 6. */
+static void final_size_change(void)
+{
+    server_closes_with(SKIFF_LEVEL_1RTT, "0f 00 00 01 78  0f 00 05 01 78", 0x06 /* FINAL_SIZE_ERROR */, 0x0f);
+}
+
+/* §7.5: CRYPTO data a million bytes ahead. */
+static void crypto_beyond_the_buffer(void)
+{
+    server_closes_with(SKIFF_LEVEL_1RTT, "06 800f4240 01 78", 0x0d /* CRYPTO_BUFFER_EXCEEDED */, 0x06);
+}
+
+/* §13.1: an ACK of packet 1,000,000, never sent. */
+static void ack_of_a_packet_never_sent(void)
+{
+    server_closes_with(SKIFF_LEVEL_1RTT, "02 800f4240 00 00 00", 0x0a /* PROTOCOL_VIOLATION */, 0x02);
+}
+
+/* §12.4: an unknown frame type. */
+static void unknown_frame_type(void)
+{
+    server_closes_with(SKIFF_LEVEL_1RTT, "1f", 0x07 /* FRAME_ENCODING_ERROR */, 0x1f);
+}
+
 int main(void)
 {
     uint8_t *cert, *key;
@@ -341,6 +437,13 @@ int main(void)
     RUN(heavy_loss_bounded_by_max_drops);
     RUN(same_seed_same_run);
     RUN(idle_timeout_ends_both);
+    RUN(frame_not_allowed_in_packet_type);
+    RUN(stream_flow_control_violation);
+    RUN(stream_limit_violation);
+    RUN(final_size_change);
+    RUN(crypto_beyond_the_buffer);
+    RUN(ack_of_a_packet_never_sent);
+    RUN(unknown_frame_type);
     free(payload);
     free(cert);
     free(key);
