@@ -34,6 +34,9 @@ typedef struct get_ctx {
     download *downloads;
     size_t count, next, finished, failed, active;
     bool handshake_done, closed, to_stdout, key_update;
+    const char *session_file; /* tickets are saved here, and read to resume */
+    bool got_ticket;
+    skiff_time ticket_wait_until; /* done, but waiting a moment for a ticket */
     skiff_end_reason end;
 } get_ctx;
 
@@ -128,6 +131,12 @@ static void finish(get_ctx *ctx, download *d, bool ok)
     if (d->out && d->out != stdout) fclose(d->out);
     d->out = NULL;
     if (ctx->finished == ctx->count) {
+        /* A server may send its session ticket after the last response:
+         * wait for it a moment when asked to keep one. */
+        if (ctx->session_file && !ctx->got_ticket) {
+            ctx->ticket_wait_until = skiff_clock_now() + SKIFF_MS(500);
+            return;
+        }
         skiff_conn_close(ctx->conn, 0, "", skiff_clock_now());
         skiff_engine_kick(ctx->engine, ctx->conn);
     } else {
@@ -144,7 +153,43 @@ static void on_handshake_done(skiff_conn *c, void *ud)
             skiff_conn_cipher_name(ctx->conn));
     if (ctx->key_update) skiff_conn_key_update(ctx->conn);
     if (skiff_conn_retried(ctx->conn)) fprintf(stderr, "skiff get: address validated by a Retry\n");
+    if (ctx->session_file)
+        fprintf(stderr, "skiff get: resumed %s\n", skiff_conn_resumed(ctx->conn) ? "yes" : "no");
     start_downloads(ctx);
+}
+
+/* Keeps the newest ticket: written to a temporary file, then renamed. */
+static void on_session_ticket(skiff_conn *c, const uint8_t *data, size_t len, void *ud)
+{
+    get_ctx *ctx = ud;
+    if (!ctx->session_file) return;
+    ctx->got_ticket = true;
+    if (ctx->ticket_wait_until) {
+        ctx->ticket_wait_until = 0;
+        skiff_conn_close(c, 0, "", skiff_clock_now());
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return;
+    bool ok = fwrite(data, 1, len, f) == len;
+    if (fclose(f) != 0 || !ok || rename(tmp, ctx->session_file) != 0) unlink(tmp);
+}
+
+/* Reads a saved session into *data (malloc'd). Returns its length, 0 when there is none. */
+static size_t load_session(const char *path, uint8_t **data)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    uint8_t *buf = malloc(65536);
+    size_t n = buf ? fread(buf, 1, 65536, f) : 0;
+    fclose(f);
+    if (n == 0 || n == 65536) {
+        free(buf);
+        return 0;
+    }
+    *data = buf;
+    return n;
 }
 
 static void on_streams_available(skiff_conn *c, void *ud)
@@ -197,6 +242,7 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
     get_ctx *ctx = ud;
     ctx->closed = true;
     ctx->end = *why;
+    if (ctx->session_file) fprintf(stderr, "skiff get: 0-RTT %s\n", skiff_conn_early_data(c));
     uint64_t initiated, followed;
     skiff_conn_key_update_counts(c, &initiated, &followed);
     if (initiated || followed || ctx->key_update)
@@ -208,7 +254,7 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 static const char get_usage[] =
     "usage: skiff get [-o FILE | -O DIR] [--cacert FILE | --insecure] [--alpn LIST]\n"
     "                 [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
-    "                 [--key-update] URL...\n"
+    "                 [--key-update] [--session-file FILE [--0rtt]] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
 
 /* Where each download goes: -o FILE, -O DIR/basename, or stdout. */
@@ -235,13 +281,15 @@ int skiff_cmd_get(int argc, char **argv)
         {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
         {"alpn", required_argument, 0, 'a'},   {"keylog", required_argument, 0, 'K'},
         {"idle-timeout", required_argument, 0, 'i'}, {"tls13-ciphers", required_argument, 0, 'T'},
-        {"key-update", no_argument, 0, 'U'}, {"help", no_argument, 0, 'h'},
+        {"key-update", no_argument, 0, 'U'}, {"session-file", required_argument, 0, 'S'},
+        {"0rtt", no_argument, 0, 'Z'},     {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *out_file = NULL, *out_dir = NULL, *cacert = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
     char priority[256] = "";
     bool insecure = false;
-    bool ctx_key_update = false;
+    bool ctx_key_update = false, early = false;
+    const char *session_file = NULL;
     uint64_t idle = SKIFF_MS(30000);
     int opt;
     optind = 1;
@@ -254,6 +302,8 @@ int skiff_cmd_get(int argc, char **argv)
         case 'a': alpn = optarg; break;
         case 'K': keylog = optarg; break;
         case 'U': ctx_key_update = true; break;
+        case 'S': session_file = optarg; break;
+        case 'Z': early = true; break;
         case 'T':
             if (tool_tls13_priority(optarg, priority, sizeof priority))
                 return tool_fail("bad --tls13-ciphers '%s'", optarg);
@@ -273,7 +323,10 @@ int skiff_cmd_get(int argc, char **argv)
     if (out_file && out_dir) return tool_fail("-o and -O go apart");
     if (out_file && count > 1) return tool_fail("-o takes one URL; use -O DIR for several");
 
-    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = ctx_key_update};
+    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = ctx_key_update,
+                   .session_file = session_file};
+    uint8_t *session = NULL;
+    size_t session_len = session_file ? load_session(session_file, &session) : 0;
     if (ctx.to_stdout && count > 1) return tool_fail("several URLs need -O DIR");
     ctx.downloads = calloc(count, sizeof *ctx.downloads);
     if (!ctx.downloads) return tool_fail("out of memory");
@@ -314,6 +367,7 @@ int skiff_cmd_get(int argc, char **argv)
                                                 .stream_readable = on_readable,
                                                 .stream_reset = on_reset,
                                                 .streams_available = on_streams_available,
+                                                .session_ticket = on_session_ticket,
                                                 .closed = on_closed};
         skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog};
         skiff_conn_config_default(&ec.conn);
@@ -322,6 +376,9 @@ int skiff_cmd_get(int argc, char **argv)
         ec.conn.alpn_count = (size_t)nalpn;
         ec.conn.server_name = host;
         ec.conn.idle_timeout = idle;
+        ec.conn.session_data = session;
+        ec.conn.session_data_len = session_len;
+        ec.conn.enable_0rtt = early;
         uint8_t static_key[32];
         tool_random(static_key, sizeof static_key);
         ec.conn.static_key = static_key;
@@ -331,8 +388,20 @@ int skiff_cmd_get(int argc, char **argv)
         int rv = skiff_engine_new(&ctx.engine, &ec);
         if (!rv) rv = skiff_engine_connect(ctx.engine, target, &ctx.conn);
         if (rv) status = tool_fail("cannot connect to %s: %s", authority, tool_error_text(rv));
+        /* Resuming with 0-RTT: the requests go out in the first flight. */
+        if (!status && skiff_conn_early_data_possible(ctx.conn)) {
+            start_downloads(&ctx);
+            skiff_engine_kick(ctx.engine, ctx.conn);
+        }
         /* The connection's own timers (handshake, idle) bound this loop. */
-        while (!status && !ctx.closed) skiff_engine_run(ctx.engine, SKIFF_TIME_NEVER);
+        while (!status && !ctx.closed) {
+            skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(100));
+            if (ctx.ticket_wait_until && skiff_clock_now() >= ctx.ticket_wait_until) {
+                ctx.ticket_wait_until = 0;
+                skiff_conn_close(ctx.conn, 0, "", skiff_clock_now());
+                skiff_engine_kick(ctx.engine, ctx.conn);
+            }
+        }
         if (!status && ctx.finished == ctx.count && ctx.failed == 0) {
             status = 0;
         } else if (!status) {
@@ -348,5 +417,6 @@ int skiff_cmd_get(int argc, char **argv)
     skiff_tls_credentials_free(creds);
     free(alpn_storage);
     free(ctx.downloads);
+    free(session);
     return status;
 }

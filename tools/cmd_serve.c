@@ -202,6 +202,8 @@ static void on_handshake_done(skiff_conn *c, void *ud)
 {
     serve_ctx *ctx = ud;
     if (ctx->key_update) skiff_conn_key_update(c);
+    if (skiff_conn_resumed(c))
+        fprintf(stderr, "skiff serve: resumed session, 0-RTT %s\n", skiff_conn_early_data(c));
 }
 
 static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
@@ -234,7 +236,7 @@ static void on_signal(int sig)
 static const char serve_usage[] =
     "usage: skiff serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--alpn LIST]\n"
     "                   [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
-    "                   [--key-update] [--retry] ROOT\n"
+    "                   [--key-update] [--retry] [--0rtt] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";
 
@@ -245,14 +247,14 @@ int skiff_cmd_serve(int argc, char **argv)
         {"key", required_argument, 0, 'k'},    {"alpn", required_argument, 0, 'a'},
         {"keylog", required_argument, 0, 'K'}, {"idle-timeout", required_argument, 0, 'i'},
         {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},
-        {"retry", no_argument, 0, 'R'},
+        {"retry", no_argument, 0, 'R'},        {"0rtt", no_argument, 0, 'Z'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
     char priority[256] = "";
     uint64_t idle = SKIFF_MS(30000);
     serve_ctx ctx = {0};
-    bool retry = false;
+    bool retry = false, early = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -264,6 +266,7 @@ int skiff_cmd_serve(int argc, char **argv)
         case 'K': keylog = optarg; break;
         case 'U': ctx.key_update = true; break;
         case 'R': retry = true; break;
+        case 'Z': early = true; break;
         case 'T':
             if (tool_tls13_priority(optarg, priority, sizeof priority))
                 return tool_fail("bad --tls13-ciphers '%s'", optarg);
@@ -317,6 +320,7 @@ int skiff_cmd_serve(int argc, char **argv)
     ec.conn.alpn = alpn_names;
     ec.conn.alpn_count = (size_t)nalpn;
     ec.conn.idle_timeout = idle;
+    ec.conn.enable_0rtt = early;
     uint8_t static_key[32];
     tool_random(static_key, sizeof static_key);
     ec.conn.static_key = static_key;

@@ -93,6 +93,10 @@ struct skiff_conn {
     char alpn[256];
     skiff_transport_params local_tp, peer_tp;
     bool peer_tp_received;
+    uint8_t peer_tp_raw[SKIFF_TRANSPORT_PARAMS_MAX_LEN]; /* kept for session tickets (§7.4.1) */
+    size_t peer_tp_raw_len;
+    bool early_data_sent;      /* client: 0-RTT packets went out */
+    bool early_data_settled;   /* client: accepted or rejected is known */
     bool handshake_complete;  /* TLS finished */
     bool handshake_confirmed; /* RFC 9001 §4.1.2 */
     bool handshake_done_pending; /* server: HANDSHAKE_DONE to (re)send */

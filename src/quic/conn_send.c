@@ -15,8 +15,17 @@
 
 #include "quic/conn_internal.h"
 
-static const skiff_crypto_level send_levels[] = {SKIFF_LEVEL_INITIAL, SKIFF_LEVEL_HANDSHAKE,
-                                                 SKIFF_LEVEL_1RTT};
+static const skiff_crypto_level send_levels[] = {SKIFF_LEVEL_INITIAL, SKIFF_LEVEL_0RTT,
+                                                 SKIFF_LEVEL_HANDSHAKE, SKIFF_LEVEL_1RTT};
+
+/* Whether stream data may go in packets of `level` now: 1-RTT once the
+ * handshake is complete, and on a server as soon as it has the keys (0.5-RTT
+ * data, RFC 9001 §4.1.1); 0-RTT on a client until the handshake completes. */
+static bool streams_at(const skiff_conn *c, skiff_crypto_level level)
+{
+    if (level == SKIFF_LEVEL_0RTT) return c->role == SKIFF_ROLE_CLIENT && !c->handshake_complete;
+    return level == SKIFF_LEVEL_1RTT && (c->handshake_complete || c->role == SKIFF_ROLE_SERVER);
+}
 
 /* Room kept for a piggybacked ACK: a few ranges' worth. */
 #define ACK_RESERVE 48
@@ -132,6 +141,7 @@ static skiff_packet_header header_for(skiff_conn *c, skiff_crypto_level level)
                              .scid_len = src->cid.len};
     h.type = level == SKIFF_LEVEL_INITIAL     ? SKIFF_PKT_INITIAL
              : level == SKIFF_LEVEL_HANDSHAKE ? SKIFF_PKT_HANDSHAKE
+             : level == SKIFF_LEVEL_0RTT      ? SKIFF_PKT_0RTT
                                               : SKIFF_PKT_1RTT;
     h.key_phase = c->tx_phase;
     if (h.type == SKIFF_PKT_INITIAL && c->role == SKIFF_ROLE_CLIENT) {
@@ -149,7 +159,7 @@ static bool level_wants(skiff_conn *c, skiff_crypto_level level, skiff_time now,
     bool ack = skiff_ack_tracker_wants_ack(&c->spaces[space].acks, now);
     bool more = skiff_stream_send_has_pending(&l->crypto_tx) || c->probes_pending[space] > 0 ||
                 c->raw_len[level] > 0;
-    if (level == SKIFF_LEVEL_1RTT && c->handshake_complete) more = true; /* checked when built */
+    if (streams_at(c, level)) more = true; /* checked when built */
     *ack_only = ack && !more;
     return ack || more;
 }
@@ -182,16 +192,18 @@ static bool build_packet(skiff_conn *c, skiff_packet_builder *b, skiff_crypto_le
         }
         c->raw_len[level] = 0;
     }
-    bool ack_due = skiff_ack_tracker_wants_ack(&sp->acks, now);
+    bool ack_due = level != SKIFF_LEVEL_0RTT && skiff_ack_tracker_wants_ack(&sp->acks, now);
     if (ack_due) write_ack(c, b, &rec, space, now);
-    bool ack_later = !ack_due && skiff_ack_tracker_has_new(&sp->acks);
+    bool ack_later = !ack_due && level != SKIFF_LEVEL_0RTT && skiff_ack_tracker_has_new(&sp->acks);
     size_t reserve = ack_later && b->cap - b->pos > ACK_RESERVE + 32 ? ACK_RESERVE : 0;
     b->cap -= reserve;
     if (congestion_ok) {
-        write_crypto(c, b, &rec, level);
-        if (level == SKIFF_LEVEL_1RTT && c->handshake_complete) {
-            write_control(c, b, &rec);
+        if (level != SKIFF_LEVEL_0RTT) write_crypto(c, b, &rec, level);
+        if (level == SKIFF_LEVEL_1RTT && c->handshake_complete) write_control(c, b, &rec);
+        if (streams_at(c, level)) {
+            size_t before = rec.frame_count;
             conn_write_stream_frames(c, b, &rec, now);
+            if (level == SKIFF_LEVEL_0RTT && rec.frame_count > before) c->early_data_sent = true;
         }
         if (c->probes_pending[space] > 0) {
             if (!b->ack_eliciting && !record_full(&rec)) {
@@ -283,6 +295,26 @@ static skiff_ssize send_pmtu_probe(skiff_conn *c, uint8_t *out, size_t cap, skif
     return (skiff_ssize)b.len;
 }
 
+/*
+ * A datagram with an Initial must reach 1200 bytes (RFC 9000 §14.1). The last
+ * packet pads it, but when the packet after the Initial came out empty, the
+ * Initial was already sealed: then one more Initial packet of PADDING does.
+ */
+static skiff_ssize pad_with_initial(skiff_conn *c, skiff_packet_builder *b, skiff_time now)
+{
+    conn_level *l = &c->levels[SKIFF_LEVEL_INITIAL];
+    if (l->discarded || !skiff_packet_keys_installed(&l->tx)) return 0;
+    skiff_recovery_space *rs = &c->recovery.spaces[SKIFF_SPACE_INITIAL];
+    skiff_packet_header h = header_for(c, SKIFF_LEVEL_INITIAL);
+    if (skiff_builder_begin(b, &h, rs->next_pn, 4, &l->tx)) return 0;
+    c->open_record = (skiff_sent_packet){.pn = rs->next_pn, .time_sent = now};
+    c->open_space = SKIFF_SPACE_INITIAL;
+    size_t room;
+    uint8_t *at = skiff_builder_cursor(b, &room);
+    skiff_builder_commit(b, (size_t)skiff_frame_padding_encode(at, room, 1), SKIFF_FRAME_PADDING);
+    return finish_packet(c, b, true);
+}
+
 skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path *path,
                             uint8_t *ecn, skiff_time now)
 {
@@ -325,6 +357,8 @@ skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path 
         if (open && level == SKIFF_LEVEL_HANDSHAKE) sent_handshake = true;
     }
     if (open && finish_packet(c, &b, true) < 0) return 0;
+    if (c->pad_datagram && b.len < SKIFF_MIN_INITIAL_DATAGRAM && pad_with_initial(c, &b, now) < 0)
+        return 0;
     if (b.len == 0) return 0;
     c->bytes_sent += b.len;
     /* RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet. */

@@ -103,7 +103,7 @@ static int tls_on_secret(void *ud, skiff_crypto_level level, bool is_write, skif
     skiff_conn *c = ud;
     int rv = conn_install_keys(c, level, is_write, suite, secret, len);
     /* RFC 9002 §6.2.2.1: probes may go in the Handshake space from now on. */
-    if (!rv && is_write && level != SKIFF_LEVEL_0RTT)
+    if (!rv && is_write)
         skiff_recovery_set_keys_available(&c->recovery, conn_space_of(level), c->now);
     return rv;
 }
@@ -129,6 +129,10 @@ static int tls_on_peer_tp(void *ud, const uint8_t *data, size_t len)
     skiff_transport_params *tp = &c->peer_tp;
     int rv = skiff_transport_params_decode(tp, data, len, sender);
     if (rv) return rv;
+    if (len <= sizeof c->peer_tp_raw) {
+        memcpy(c->peer_tp_raw, data, len);
+        c->peer_tp_raw_len = len;
+    }
     if (!tp->has_initial_source_connection_id ||
         !cid_matches(&tp->initial_source_connection_id, &c->initial_scid))
         return SKIFF_ERR_TRANSPORT_PARAMETER;
@@ -172,11 +176,47 @@ static void tls_on_keylog(void *ud, const char *line)
     if (c->cb.keylog) c->cb.keylog(c, line, c->ud);
 }
 
+/* Session data = u16 length | the server's transport parameters | the TLS
+ * ticket. 0-RTT may use no more than those parameters allowed (§7.4.1). */
 static int tls_on_session_ticket(void *ud, const uint8_t *data, size_t len)
 {
     skiff_conn *c = ud;
-    if (c->cb.session_ticket) c->cb.session_ticket(c, data, len, c->ud);
+    if (!c->cb.session_ticket || !c->peer_tp_received) return 0;
+    size_t total = 2 + c->peer_tp_raw_len + len;
+    uint8_t *blob = malloc(total);
+    if (!blob) return 0; /* no resumption later: not worth failing this connection */
+    blob[0] = (uint8_t)(c->peer_tp_raw_len >> 8);
+    blob[1] = (uint8_t)c->peer_tp_raw_len;
+    memcpy(blob + 2, c->peer_tp_raw, c->peer_tp_raw_len);
+    memcpy(blob + 2 + c->peer_tp_raw_len, data, len);
+    c->cb.session_ticket(c, blob, total, c->ud);
+    free(blob);
     return 0;
+}
+
+/* Applies remembered transport parameters so 0-RTT can open streams and
+ * send within the limits the server gave last time (§7.4.1). Returns the
+ * ticket part of the session data, or NULL when the data is malformed. */
+static const uint8_t *apply_session_data(skiff_conn *c, size_t *ticket_len)
+{
+    const uint8_t *d = c->cfg.session_data;
+    size_t len = c->cfg.session_data_len;
+    if (!d || len < 2) return NULL;
+    size_t tp_len = (size_t)d[0] << 8 | d[1];
+    if (tp_len > len - 2) return NULL;
+    skiff_transport_params tp;
+    if (skiff_transport_params_decode(&tp, d + 2, tp_len, SKIFF_ROLE_SERVER)) return NULL;
+    skiff_streams_peer_limits limits = {
+        .max_data = tp.initial_max_data,
+        .max_stream_data_bidi_local = tp.initial_max_stream_data_bidi_local,
+        .max_stream_data_bidi_remote = tp.initial_max_stream_data_bidi_remote,
+        .max_stream_data_uni = tp.initial_max_stream_data_uni,
+        .max_streams_bidi = tp.initial_max_streams_bidi,
+        .max_streams_uni = tp.initial_max_streams_uni,
+    };
+    skiff_streams_set_peer_limits(&c->streams, &limits);
+    *ticket_len = len - 2 - tp_len;
+    return d + 2 + tp_len;
 }
 
 static const skiff_tls_callbacks tls_callbacks = {
@@ -214,6 +254,12 @@ void conn_on_handshake_complete(skiff_conn *c, skiff_time now)
         memcpy(c->alpn, alpn, len);
         c->alpn[len] = 0;
     }
+    if (c->role == SKIFF_ROLE_CLIENT && c->early_data_sent) {
+        /* RFC 9001 §4.6.2: refused 0-RTT data is sent again in 1-RTT. */
+        c->early_data_settled = true;
+        if (!skiff_tls_early_data_accepted(c->tls)) conn_requeue_in_flight(c, SKIFF_SPACE_APPLICATION);
+    }
+    if (c->role == SKIFF_ROLE_CLIENT) conn_discard_level(c, SKIFF_LEVEL_0RTT);
     if (c->role == SKIFF_ROLE_SERVER) {
         /* RFC 9001 §4.1.2: the server's handshake is confirmed when it completes. */
         c->handshake_confirmed = true;
@@ -341,6 +387,8 @@ static int start_tls(skiff_conn *c)
     skiff_ssize tp_len;
     int rv = encode_local_tp(c, tp, sizeof tp, &tp_len);
     if (rv) return rv;
+    size_t ticket_len = 0;
+    const uint8_t *ticket = c->role == SKIFF_ROLE_CLIENT ? apply_session_data(c, &ticket_len) : NULL;
     skiff_tls_config tc = {
         .role = c->role,
         .credentials = c->cfg.credentials,
@@ -349,8 +397,8 @@ static int start_tls(skiff_conn *c)
         .alpn_count = c->cfg.alpn_count,
         .transport_params = tp,
         .transport_params_len = (size_t)tp_len,
-        .session_data = c->cfg.session_data,
-        .session_data_len = c->cfg.session_data_len,
+        .session_data = ticket,
+        .session_data_len = ticket_len,
         .enable_0rtt = c->cfg.enable_0rtt,
     };
     rv = skiff_tls_new(&c->tls, &tc, &tls_callbacks, c);
@@ -469,6 +517,26 @@ bool skiff_conn_is_closed(const skiff_conn *c)
 const char *skiff_conn_alpn(const skiff_conn *c)
 {
     return c->alpn;
+}
+
+bool skiff_conn_resumed(const skiff_conn *c)
+{
+    return c->tls && skiff_tls_resumed(c->tls);
+}
+
+bool skiff_conn_early_data_possible(const skiff_conn *c)
+{
+    const conn_level *l = &c->levels[SKIFF_LEVEL_0RTT];
+    return c->role == SKIFF_ROLE_CLIENT && !l->discarded && skiff_packet_keys_installed(&l->tx);
+}
+
+const char *skiff_conn_early_data(const skiff_conn *c)
+{
+    if (c->role == SKIFF_ROLE_SERVER)
+        return c->tls && skiff_tls_early_data_accepted(c->tls) ? "accepted" : "not sent";
+    if (!c->early_data_sent) return "not sent";
+    if (!c->early_data_settled) return "pending";
+    return skiff_tls_early_data_accepted(c->tls) ? "accepted" : "rejected";
 }
 
 bool skiff_conn_retried(const skiff_conn *c)

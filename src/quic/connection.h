@@ -78,6 +78,9 @@ typedef struct skiff_conn_callbacks {
     void (*cid_added)(skiff_conn *c, const uint8_t *cid, size_t len, void *ud);
     void (*cid_retired)(skiff_conn *c, const uint8_t *cid, size_t len, void *ud);
     void (*keylog)(skiff_conn *c, const char *line, void *ud);
+    /* Client: data that resumes a later connection (pass it as
+     * skiff_conn_config.session_data); it holds the TLS ticket and the
+     * server's transport parameters that 0-RTT must respect (§7.4.1). */
     void (*session_ticket)(skiff_conn *c, const uint8_t *data, size_t len, void *ud);
     /* Unpredictable bytes (CIDs, tokens, grease): the core has no random source. */
     void (*random)(uint8_t *out, size_t len, void *ud);
@@ -90,9 +93,9 @@ typedef struct skiff_conn_config {
     const char *server_name; /* client */
     const char *const *alpn;
     size_t alpn_count;
-    const uint8_t *session_data; /* client resumption */
+    const uint8_t *session_data; /* client: from session_ticket, to resume */
     size_t session_data_len;
-    bool enable_0rtt;
+    bool enable_0rtt; /* client: send early data when resuming; server: accept it */
     /* Transport settings (RFC 9000 §18.2). */
     skiff_time idle_timeout;      /* 0: none */
     skiff_time handshake_timeout; /* 0: 10 s */
@@ -124,6 +127,13 @@ int skiff_conn_server_new(skiff_conn **out, const skiff_conn_config *cfg,
                           const skiff_conn_callbacks *cb, void *ud, const skiff_path *path,
                           const uint8_t *dcid, size_t dcid_len, const uint8_t *scid,
                           size_t scid_len, const uint8_t *odcid, size_t odcid_len, skiff_time now);
+
+/* Whether the handshake resumed an earlier session, and what became of 0-RTT:
+ * "accepted", "rejected" (the data went again in 1-RTT) or "not sent". */
+bool skiff_conn_resumed(const skiff_conn *c);
+/* Client: whether streams written now go out as 0-RTT data. */
+bool skiff_conn_early_data_possible(const skiff_conn *c);
+const char *skiff_conn_early_data(const skiff_conn *c);
 
 /* Whether the server asked this client to validate its address (a Retry). */
 bool skiff_conn_retried(const skiff_conn *c);

@@ -110,6 +110,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     fi
     # Both servers take --retry: every client address is validated first.
     [ "$name" = retry ] && server_extra=(--retry)
+    [ "$name" = zerortt ] && [ "$server" = skiff ] && server_extra=(--0rtt)
     if [ "$name" = keyupdate ]; then
         # The client updates its keys (RFC 9001 §6); quic-go's client cannot
         # be made to, so then skiff's server does, and quic-go must follow.
@@ -122,6 +123,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     handshake | chacha20) files=(small 2MB) ;;
     keyupdate) files=(5MB) ;;
     retry) files=(small 2MB) ;;
+    resumption | zerortt) files=(small 2MB) ;;
     transfer) files=(2MB 3MB 5MB) ;;
     multiplexing) files=(); for i in $(seq 1 1999); do files+=("m$i"); done ;;
     transferloss) files=(5MB); up="loss=2,seed=7"; down="loss=2,seed=8" ;;
@@ -157,6 +159,34 @@ run_case() { # run_case CASE CLIENT SERVER DIR
         [ "$ok" -eq 50 ] || { echo "  $ok of 50 handshakes completed"; return 1; }
         return 0
     fi
+    if [ "$name" = resumption ] || [ "$name" = zerortt ]; then
+        # Two connections: the second resumes the first's session (and sends
+        # its request as 0-RTT data).
+        if [ "$client" = skiff ]; then
+            client_extra=(--session-file "$dir/session")
+            [ "$name" = zerortt ] && client_extra+=(--0rtt)
+            run_client skiff "$target" "$dir/out" "$secs" small >"$dir/client1.log" 2>&1 &&
+                run_client skiff "$target" "$dir/out" "$secs" 2MB >"$dir/client.log" 2>&1 ||
+                { echo "  client failed: $(tail -2 "$dir/client.log" | tr '\n' ' ')"; return 1; }
+            grep -q 'resumed yes' "$dir/client.log" || { echo "  not resumed"; return 1; }
+            if [ "$name" = zerortt ]; then
+                grep -q '0-RTT accepted' "$dir/client.log" || { echo "  0-RTT not accepted"; return 1; }
+            fi
+        else
+            local more=(--resume)
+            [ "$name" = zerortt ] && more+=(--zerortt)
+            mkdir -p "$dir/out"
+            timeout "$secs" "$quicgo" client --cacert "$tmp/cert.pem" --alpn hq-interop "${more[@]}" \
+                -O "$dir/out" "https://127.0.0.1:$target/small" "https://127.0.0.1:$target/2MB" \
+                >"$dir/client.log" 2>&1 || { echo "  client failed: $(tail -2 "$dir/client.log" | tr '\n' ' ')"; return 1; }
+            grep -q 'resumed true' "$dir/client.log" || { echo "  not resumed"; return 1; }
+            if [ "$name" = zerortt ]; then
+                grep -q 'zerortt used' "$dir/client.log" || { echo "  0-RTT not used"; return 1; }
+            fi
+        fi
+        check_files "$dir/out" "${files[@]}"
+        return
+    fi
     run_client "$client" "$target" "$dir/out" "$secs" "${files[@]}" >"$dir/client.log" 2>&1 ||
         { echo "  client failed: $(tail -2 "$dir/client.log" | tr '\n' ' ')"; return 1; }
     if [ "$name" = chacha20 ] && [ "$client" = skiff ]; then
@@ -179,7 +209,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(handshake transfer multiplexing retry chacha20 keyupdate transferloss handshakeloss transfercorruption blackhole)
+[ ${#cases[@]} -gt 0 ] || cases=(handshake transfer multiplexing retry resumption zerortt chacha20 keyupdate transferloss handshakeloss transfercorruption blackhole)
 pairs=("skiff:skiff" "skiff:quicgo" "quicgo:skiff")
 
 declare -A result
