@@ -160,6 +160,7 @@ extern const skiff_recovery_callbacks conn_recovery_callbacks; /* conn_send.c */
 void conn_requeue_in_flight(skiff_conn *c, skiff_pn_space space);
 
 /* connection.c */
+void conn_address_validated(skiff_conn *c);
 int conn_install_keys(skiff_conn *c, skiff_crypto_level level, bool write, skiff_cipher_suite suite,
                       const uint8_t *secret, size_t len);
 void conn_discard_level(skiff_conn *c, skiff_crypto_level level);

@@ -29,6 +29,13 @@ static int on_crypto_frame(skiff_conn *c, skiff_crypto_level level, const skiff_
     int rv = skiff_stream_recv_on_data(&l->crypto_rx, f->offset, f->data, f->len, false,
                                        UINT64_MAX, &fresh);
     if (rv) return rv;
+    /* Handshake data we already have means the peer has not heard from us
+     * (its probe repeats its flight): send ours again now rather than wait
+     * for our own PTO, which loss may have backed off (RFC 9002 §6.2.3
+     * leaves unblocking to the client; answering at once halves the wait). */
+    skiff_stream_send *tx = &l->crypto_tx;
+    if (fresh == 0 && level != SKIFF_LEVEL_1RTT && tx->max_sent > tx->acked_end)
+        skiff_stream_send_on_lost(tx, tx->acked_end, (size_t)(tx->max_sent - tx->acked_end), false);
     rv = conn_feed_crypto(c, level);
     if (rv) return rv;
     if (!c->handshake_complete && skiff_tls_handshake_complete(c->tls))
@@ -131,7 +138,7 @@ int conn_handle_frames(skiff_conn *c, const skiff_packet_header *h, skiff_crypto
  * and either side drops its Initial keys (RFC 9001 §4.9.1). */
 static void after_handshake_packet(skiff_conn *c)
 {
-    if (c->role == SKIFF_ROLE_SERVER) c->address_validated = true;
+    if (c->role == SKIFF_ROLE_SERVER) conn_address_validated(c);
     if (c->role == SKIFF_ROLE_SERVER) conn_discard_level(c, SKIFF_LEVEL_INITIAL);
 }
 

@@ -95,6 +95,14 @@ void conn_discard_level(skiff_conn *c, skiff_crypto_level level)
         skiff_recovery_discard_space(&c->recovery, conn_space_of(level), c->now);
 }
 
+/* RFC 9000 §8.1: the peer's address is proven; the amplification limit no
+ * longer holds back sending, nor the PTO timer (RFC 9002 §6.2.2.1). */
+void conn_address_validated(skiff_conn *c)
+{
+    c->address_validated = true;
+    skiff_recovery_set_amplification_blocked(&c->recovery, false, c->now);
+}
+
 /* ---- TLS callbacks ---- */
 
 static int tls_on_secret(void *ud, skiff_crypto_level level, bool is_write, skiff_cipher_suite suite,
@@ -265,7 +273,7 @@ void conn_on_handshake_complete(skiff_conn *c, skiff_time now)
         c->handshake_confirmed = true;
         c->pmtu_probe_pending = c->pmtu_target > 0;
         c->handshake_done_pending = true;
-        c->address_validated = true;
+        conn_address_validated(c);
         skiff_recovery_set_handshake_confirmed(&c->recovery, c->now);
         conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE);
         skiff_tls_send_session_ticket(c->tls);

@@ -14,7 +14,9 @@
 #include "sim.h"
 #include "test.h"
 
-#define TRANSFER_BYTES (1u << 20)
+#define TRANSFER_MAX (1u << 20)
+static size_t transfer_bytes = TRANSFER_MAX; /* the response's size */
+#define TRANSFER_BYTES transfer_bytes
 
 typedef struct peer {
     skiff_conn *conn;
@@ -179,7 +181,7 @@ static void peer_init(peer *p, bool server, uint64_t seed)
     p->cfg.alpn_count = 1;
     p->cfg.static_key = static_key;
     p->cfg.server_name = "localhost";
-    if (!server) p->data = malloc(TRANSFER_BYTES);
+    if (!server) p->data = malloc(TRANSFER_MAX);
 }
 
 static void peer_free(peer *p)
@@ -285,6 +287,25 @@ static void heavy_loss_bounded_by_max_drops(void)
 {
     run_result r = transfer("delay=5ms,loss=20,maxdrop=3,seed=5", "delay=5ms,loss=20,maxdrop=3,seed=6", 3, true);
     CHECK(r.ok);
+}
+
+/* 30% loss each way, at most six losses in a row: 60 small exchanges,
+ * each completing (this found a server that, once its address budget had
+ * run out, never re-armed its loss timer after the address was validated). */
+static void handshakes_under_heavy_loss(void)
+{
+    transfer_bytes = 1000;
+    int failed = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        char up[80], down[80];
+        snprintf(up, sizeof up, "delay=1ms,loss=30,maxdrop=6,seed=%llu", (unsigned long long)seed * 2);
+        snprintf(down, sizeof down, "delay=1ms,loss=30,maxdrop=6,seed=%llu", (unsigned long long)seed * 2 + 1);
+        int before = test_failures;
+        if (!transfer(up, down, 100 + seed, true).ok) failed++;
+        test_failures = before + (test_failures > before); /* one failure per seed at most */
+    }
+    transfer_bytes = TRANSFER_MAX;
+    CHECK_EQ(failed, 0);
 }
 
 static void same_seed_same_run(void)
@@ -429,12 +450,13 @@ int main(void)
     skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_CLIENT, .ca_pem = cert, .ca_pem_len = cert_len};
     if (skiff_tls_credentials_new(&server_creds, &sc) || skiff_tls_credentials_new(&client_creds, &cc))
         return 1;
-    payload = malloc(TRANSFER_BYTES);
-    for (size_t i = 0; i < TRANSFER_BYTES; i++) payload[i] = (uint8_t)(i * 31 + (i >> 10));
+    payload = malloc(TRANSFER_MAX);
+    for (size_t i = 0; i < TRANSFER_MAX; i++) payload[i] = (uint8_t)(i * 31 + (i >> 10));
     RUN(clean_path);
     RUN(loss_reordering_duplication_corruption);
     RUN(key_update_mid_transfer);
     RUN(heavy_loss_bounded_by_max_drops);
+    RUN(handshakes_under_heavy_loss);
     RUN(same_seed_same_run);
     RUN(idle_timeout_ends_both);
     RUN(frame_not_allowed_in_packet_type);
