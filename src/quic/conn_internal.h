@@ -128,6 +128,7 @@ struct skiff_conn {
 
     /* Send path (conn_send.c). */
     bool pad_datagram;         /* the datagram being built must reach 1200 bytes */
+    uint8_t ecn_mark;          /* the ECN codepoint of the datagram being built */
     skiff_sent_packet open_record;
     skiff_pn_space open_space;
     uint8_t path_response[SKIFF_FRAME_PATH_DATA_LEN];

@@ -177,7 +177,7 @@ static bool build_packet(skiff_conn *c, skiff_packet_builder *b, skiff_crypto_le
                                                 : rs->largest_acked);
     skiff_packet_header h = header_for(c, level);
     if (skiff_builder_begin(b, &h, pn, pn_len, &l->tx)) return false;
-    skiff_sent_packet rec = {.pn = pn, .time_sent = now};
+    skiff_sent_packet rec = {.pn = pn, .time_sent = now, .ecn = c->ecn_mark};
     conn_space *sp = &c->spaces[space];
     /* An ACK goes first when one is due; otherwise it rides along only on a
      * packet that elicits an acknowledgment anyway, so two endpoints never
@@ -239,7 +239,7 @@ static bool build_probe_packet(skiff_conn *c, skiff_packet_builder *b, skiff_tim
                                                 : rs->largest_acked);
     skiff_packet_header h = header_for(c, SKIFF_LEVEL_1RTT);
     if (skiff_builder_begin(b, &h, pn, pn_len, &c->levels[SKIFF_LEVEL_1RTT].tx)) return false;
-    c->open_record = (skiff_sent_packet){.pn = pn, .time_sent = now, .ack_eliciting = true};
+    c->open_record = (skiff_sent_packet){.pn = pn, .time_sent = now, .ack_eliciting = true, .ecn = c->ecn_mark};
     c->open_space = SKIFF_SPACE_APPLICATION;
     skiff_frame f = {.type = SKIFF_FRAME_PING};
     if (!write_frame(b, &f)) {
@@ -307,7 +307,7 @@ static skiff_ssize pad_with_initial(skiff_conn *c, skiff_packet_builder *b, skif
     skiff_recovery_space *rs = &c->recovery.spaces[SKIFF_SPACE_INITIAL];
     skiff_packet_header h = header_for(c, SKIFF_LEVEL_INITIAL);
     if (skiff_builder_begin(b, &h, rs->next_pn, 4, &l->tx)) return 0;
-    c->open_record = (skiff_sent_packet){.pn = rs->next_pn, .time_sent = now};
+    c->open_record = (skiff_sent_packet){.pn = rs->next_pn, .time_sent = now, .ecn = c->ecn_mark};
     c->open_space = SKIFF_SPACE_INITIAL;
     size_t room;
     uint8_t *at = skiff_builder_cursor(b, &room);
@@ -319,8 +319,11 @@ skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path 
                             uint8_t *ecn, skiff_time now)
 {
     *path = c->path;
-    *ecn = 0;
     c->now = now;
+    /* RFC 9000 §13.4.2: mark with ECT(0) until validation fails. */
+    c->ecn_mark = skiff_recovery_ecn_state(&c->recovery) == SKIFF_ECN_FAILED ? SKIFF_ECN_NOT_ECT
+                                                                             : SKIFF_ECN_ECT0;
+    *ecn = c->ecn_mark;
     if (c->state == CONN_CLOSED || c->state == CONN_DRAINING) return 0;
     if (c->state == CONN_CLOSING) return conn_write_close(c, out, cap, now);
     conn_maybe_initiate_key_update(c);
