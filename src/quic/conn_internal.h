@@ -125,6 +125,7 @@ struct skiff_conn {
     bool ack_eliciting_sent_since_rx;
     skiff_time close_deadline; /* end of closing/draining */
     unsigned probes_pending[SKIFF_SPACE_COUNT];
+    skiff_time pacing_at;      /* the pacer lets more data out then (SKIFF_TIME_NEVER: not waiting) */
 
     /* Send path (conn_send.c). */
     bool pad_datagram;         /* the datagram being built must reach 1200 bytes */

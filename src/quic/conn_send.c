@@ -339,8 +339,18 @@ skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path 
         if (left < SKIFF_MIN_INITIAL_DATAGRAM) return 0;
         if (cap > left) cap = (size_t)left;
     }
-    bool congestion_ok = skiff_recovery_can_send(&c->recovery, cap) ||
-                         c->probes_pending[0] || c->probes_pending[1] || c->probes_pending[2];
+    bool probing = c->probes_pending[0] || c->probes_pending[1] || c->probes_pending[2];
+    bool congestion_ok = skiff_recovery_can_send(&c->recovery, cap) || probing;
+    /* RFC 9002 §7.7: pace new data over the round trip instead of sending
+     * the window in one burst; ACKs and probes are never held back. */
+    c->pacing_at = SKIFF_TIME_NEVER;
+    if (congestion_ok && !probing && c->handshake_confirmed) {
+        skiff_time at = skiff_recovery_next_send_time(&c->recovery, cap, now);
+        if (at > now) {
+            c->pacing_at = at;
+            congestion_ok = false;
+        }
+    }
     skiff_packet_builder b;
     skiff_builder_init(&b, out, cap);
     c->pad_datagram = false;

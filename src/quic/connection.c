@@ -343,6 +343,7 @@ static int conn_new(skiff_conn **out, const skiff_conn_config *cfg, const skiff_
     c->idle_timeout = cfg->idle_timeout;
     c->idle_deadline = SKIFF_TIME_NEVER;
     c->rx_phase_first_pn = UINT64_MAX;
+    c->pacing_at = SKIFF_TIME_NEVER;
     c->close_deadline = SKIFF_TIME_NEVER;
     c->max_datagram = SKIFF_MIN_INITIAL_DATAGRAM;
     if (!c->cfg.handshake_timeout) c->cfg.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
@@ -379,6 +380,10 @@ static int conn_new(skiff_conn **out, const skiff_conn_config *cfg, const skiff_
     rc.max_datagram_size = SKIFF_MIN_INITIAL_DATAGRAM;
     rc.history_cap = SENT_HISTORY_MAX;
     rc.is_server = role == SKIFF_ROLE_SERVER;
+    /* A burst of one GSO send (45 datagrams of 1452 bytes fit 64 KiB): the
+     * pacer spaces such bursts, not single datagrams, so one wake-up of the
+     * I/O engine moves a full batch. */
+    rc.pacer_burst_packets = 44;
     rv = skiff_recovery_init(&c->recovery, &rc, now);
     if (rv) {
         skiff_conn_free(c);
@@ -591,12 +596,14 @@ skiff_time skiff_conn_deadline(const skiff_conn *c)
     }
     skiff_time t = conn_close_deadline(c);
     if (t < d) d = t;
+    if (c->pacing_at < d) d = c->pacing_at;
     return d;
 }
 
 void skiff_conn_on_timeout(skiff_conn *c, skiff_time now)
 {
     c->now = now;
+    if (c->pacing_at <= now) c->pacing_at = SKIFF_TIME_NEVER; /* the next send may go */
     conn_check_timeouts(c, now);
     if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return;
     if (skiff_recovery_timer(&c->recovery) <= now) {
