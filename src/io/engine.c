@@ -380,6 +380,17 @@ static engine_conn *new_engine_conn(skiff_engine *e, const skiff_addr *peer)
 
 /* ---- receiving ---- */
 
+/* The IP address of a socket address, without the port. */
+static size_t ip_bytes(const skiff_addr *a, uint8_t out[16])
+{
+    if (a->ss.ss_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)&a->ss)->sin_addr, 4);
+        return 4;
+    }
+    memcpy(out, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, 16);
+    return 16;
+}
+
 /* Answers a client's Initial with a Retry carrying an address-validation
  * token (RFC 9000 §8.1.2, §17.2.5), keeping no state. */
 static void send_retry(skiff_engine *e, const skiff_udp_rx *rx, const skiff_packet_header *h)
@@ -388,7 +399,7 @@ static void send_retry(skiff_engine *e, const skiff_udp_rx *rx, const skiff_pack
     size_t scid_len = e->cfg.conn.cid_len;
     on_random(scid, scid_len, NULL);
     skiff_ssize tl = skiff_retry_token_make(token, sizeof token, e->cfg.conn.static_key,
-                                            (const uint8_t *)&rx->peer.ss, rx->peer.len, h->dcid,
+                                            SKIFF_TOKEN_RETRY, (const uint8_t *)&rx->peer.ss, rx->peer.len, h->dcid,
                                             h->dcid_len, skiff_clock_now());
     if (tl < 0) return;
     skiff_packet_header r = {.version = h->version, .dcid = h->scid, .dcid_len = h->scid_len,
@@ -411,18 +422,26 @@ static engine_conn *accept_conn(skiff_engine *e, const skiff_udp_rx *rx, const s
     if (h->type != SKIFF_PKT_INITIAL || rx->segment_size < SKIFF_MIN_INITIAL_DATAGRAM ||
         e->conns >= max)
         return NULL;
-    uint8_t odcid[SKIFF_MAX_CID_LEN];
-    size_t odcid_len = 0;
-    if (e->cfg.require_retry) {
-        if (h->token_len == 0) {
-            send_retry(e, rx, h);
-            return NULL;
-        }
-        /* A token that fails is dropped, not answered (§8.1.3 allows either). */
-        if (skiff_retry_token_check(h->token, h->token_len, e->cfg.conn.static_key,
-                                    (const uint8_t *)&rx->peer.ss, rx->peer.len, skiff_clock_now(),
-                                    odcid, &odcid_len))
-            return NULL;
+    /* RFC 9000 §8.1: a token from a NEW_TOKEN frame (bound to the client's
+     * IP address) or from our Retry (bound to address and port) validates
+     * the address; without one, a server that insists sends a Retry. A token
+     * that fails counts as none (§8.1.3). */
+    uint8_t odcid[SKIFF_MAX_CID_LEN], ip[16];
+    size_t odcid_len = 0, ip_len = ip_bytes(&rx->peer, ip);
+    bool validated = false;
+    skiff_time now = skiff_clock_now();
+    uint8_t kind = skiff_token_kind(h->token, h->token_len);
+    if (kind == SKIFF_TOKEN_NEW)
+        validated = !skiff_retry_token_check(h->token, h->token_len, e->cfg.conn.static_key,
+                                             SKIFF_TOKEN_NEW, ip, ip_len, now, odcid, &odcid_len);
+    else if (kind == SKIFF_TOKEN_RETRY)
+        validated = !skiff_retry_token_check(h->token, h->token_len, e->cfg.conn.static_key,
+                                             SKIFF_TOKEN_RETRY, (const uint8_t *)&rx->peer.ss,
+                                             rx->peer.len, now, odcid, &odcid_len);
+    if (!validated) odcid_len = 0;
+    if (e->cfg.require_retry && !validated) {
+        send_retry(e, rx, h);
+        return NULL;
     }
     engine_conn *ec = new_engine_conn(e, &rx->peer);
     if (!ec) return NULL;
@@ -430,12 +449,17 @@ static engine_conn *accept_conn(skiff_engine *e, const skiff_udp_rx *rx, const s
     path_from(&path, &rx->local, &rx->peer);
     int rv = skiff_conn_server_new(&ec->conn, &e->cfg.conn, &e->conn_cb, ec, &path, h->dcid,
                                    h->dcid_len, h->scid, h->scid_len,
-                                   odcid_len ? odcid : NULL, odcid_len, skiff_clock_now());
+                                   odcid_len ? odcid : NULL, odcid_len, now);
     if (rv) {
         unlink_conn(e, ec);
         free(ec);
         return NULL;
     }
+    if (validated) skiff_conn_set_address_validated(ec->conn);
+    uint8_t token[SKIFF_RETRY_TOKEN_MAX];
+    skiff_ssize tl = skiff_retry_token_make(token, sizeof token, e->cfg.conn.static_key,
+                                            SKIFF_TOKEN_NEW, ip, ip_len, NULL, 0, now);
+    if (tl > 0) skiff_conn_set_new_token(ec->conn, token, (size_t)tl);
     /* Until the client switches to our CID, it keeps using its own choice. */
     cid_insert(e, h->dcid, h->dcid_len, ec);
     return ec;

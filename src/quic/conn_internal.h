@@ -22,6 +22,7 @@
 #include "quic/packet_protection.h"
 #include "quic/pn_space.h"
 #include "quic/recovery.h"
+#include "quic/retry_token.h"
 #include "quic/stream_recv.h"
 #include "quic/stream_send.h"
 #include "quic/streams.h"
@@ -39,6 +40,7 @@ enum conn_sent_kind {
     SENT_HANDSHAKE_DONE,
     SENT_PING,
     SENT_PMTU_PROBE,       /* a = the datagram size it probed */
+    SENT_NEW_TOKEN,
 };
 
 typedef enum conn_state {
@@ -95,6 +97,11 @@ struct skiff_conn {
     bool peer_tp_received;
     uint8_t peer_tp_raw[SKIFF_TRANSPORT_PARAMS_MAX_LEN]; /* kept for session tickets (§7.4.1) */
     size_t peer_tp_raw_len;
+    uint8_t *ticket;           /* client: the latest TLS session ticket */
+    size_t ticket_len;
+    uint8_t new_token[SKIFF_RETRY_TOKEN_MAX]; /* client: from NEW_TOKEN; server: to send */
+    size_t new_token_len;
+    bool new_token_pending;    /* server: a NEW_TOKEN to (re)send */
     bool early_data_sent;      /* client: 0-RTT packets went out */
     bool early_data_settled;   /* client: accepted or rejected is known */
     bool handshake_complete;  /* TLS finished */
@@ -163,6 +170,7 @@ void conn_requeue_in_flight(skiff_conn *c, skiff_pn_space space);
 
 /* connection.c */
 void conn_address_validated(skiff_conn *c);
+void conn_on_new_token(skiff_conn *c, const uint8_t *token, size_t len);
 int conn_install_keys(skiff_conn *c, skiff_crypto_level level, bool write, skiff_cipher_suite suite,
                       const uint8_t *secret, size_t len);
 void conn_discard_level(skiff_conn *c, skiff_crypto_level level);

@@ -93,6 +93,7 @@ int conn_handle_frames(skiff_conn *c, const skiff_packet_header *h, skiff_crypto
         case SKIFF_FRAME_CRYPTO: rv = on_crypto_frame(c, level, &f.crypto, now); break;
         case SKIFF_FRAME_NEW_TOKEN:
             if (c->role == SKIFF_ROLE_SERVER) rv = SKIFF_ERR_PROTOCOL_VIOLATION; /* §19.7 */
+            else conn_on_new_token(c, f.new_token.token, f.new_token.len);
             break;
         case SKIFF_FRAME_NEW_CONNECTION_ID:
             rv = skiff_cid_remote_on_new(&c->remote_cids, &f.new_connection_id);

@@ -104,6 +104,14 @@ static void write_control(skiff_conn *c, skiff_packet_builder *b, skiff_sent_pac
             record(rec, SENT_HANDSHAKE_DONE, 0, 0, 0, 0);
         }
     }
+    if (c->new_token_pending && !record_full(rec)) {
+        skiff_frame f = {.type = SKIFF_FRAME_NEW_TOKEN,
+                         .new_token = {.token = c->new_token, .len = c->new_token_len}};
+        if (write_frame(b, &f)) {
+            c->new_token_pending = false;
+            record(rec, SENT_NEW_TOKEN, 0, 0, 0, 0);
+        }
+    }
     if (c->path_response_pending && !record_full(rec)) {
         skiff_frame f = {.type = SKIFF_FRAME_PATH_RESPONSE};
         memcpy(f.path_response.data, c->path_response, sizeof c->path_response);
@@ -395,6 +403,7 @@ static void on_acked(void *ud, skiff_pn_space space, const skiff_sent_packet *p)
             break;
         case SENT_RETIRE_CONNECTION_ID: skiff_cid_remote_on_retire_acked(&c->remote_cids, f->a); break;
         case SENT_HANDSHAKE_DONE:
+        case SENT_NEW_TOKEN:
         case SENT_PING:
         case SENT_NEW_CONNECTION_ID: break;
         case SENT_PMTU_PROBE:
@@ -423,6 +432,7 @@ static void on_lost(void *ud, skiff_pn_space space, const skiff_sent_packet *p)
                 skiff_stream_send_on_lost(&c->levels[f->flags].crypto_tx, f->a, f->len16, false);
             break;
         case SENT_HANDSHAKE_DONE: c->handshake_done_pending = true; break;
+        case SENT_NEW_TOKEN: c->new_token_pending = true; break;
         case SENT_NEW_CONNECTION_ID: skiff_cid_local_on_new_lost(&c->local_cids, f->a); break;
         case SENT_RETIRE_CONNECTION_ID: skiff_cid_remote_on_retire_lost(&c->remote_cids, f->a); break;
         default: conn_stream_frame_lost(c, f); break;

@@ -184,34 +184,63 @@ static void tls_on_keylog(void *ud, const char *line)
     if (c->cb.keylog) c->cb.keylog(c, line, c->ud);
 }
 
-/* Session data = u16 length | the server's transport parameters | the TLS
- * ticket. 0-RTT may use no more than those parameters allowed (§7.4.1). */
+/*
+ * Session data, for resuming later (client):
+ *   u16 length | the server's transport parameters (§7.4.1: 0-RTT respects them)
+ *   u16 length | the latest NEW_TOKEN token (§8.1.3: skips address validation)
+ *   the TLS session ticket
+ * Emitted again whenever a ticket or a token arrives.
+ */
+static void emit_session(skiff_conn *c)
+{
+    if (!c->cb.session_ticket || !c->peer_tp_received || !c->ticket) return;
+    size_t total = 2 + c->peer_tp_raw_len + 2 + c->new_token_len + c->ticket_len;
+    uint8_t *blob = malloc(total), *p = blob;
+    if (!blob) return; /* no resumption later: not worth failing this connection */
+    *p++ = (uint8_t)(c->peer_tp_raw_len >> 8), *p++ = (uint8_t)c->peer_tp_raw_len;
+    memcpy(p, c->peer_tp_raw, c->peer_tp_raw_len), p += c->peer_tp_raw_len;
+    *p++ = (uint8_t)(c->new_token_len >> 8), *p++ = (uint8_t)c->new_token_len;
+    memcpy(p, c->new_token, c->new_token_len), p += c->new_token_len;
+    memcpy(p, c->ticket, c->ticket_len);
+    c->cb.session_ticket(c, blob, total, c->ud);
+    free(blob);
+}
+
 static int tls_on_session_ticket(void *ud, const uint8_t *data, size_t len)
 {
     skiff_conn *c = ud;
-    if (!c->cb.session_ticket || !c->peer_tp_received) return 0;
-    size_t total = 2 + c->peer_tp_raw_len + len;
-    uint8_t *blob = malloc(total);
-    if (!blob) return 0; /* no resumption later: not worth failing this connection */
-    blob[0] = (uint8_t)(c->peer_tp_raw_len >> 8);
-    blob[1] = (uint8_t)c->peer_tp_raw_len;
-    memcpy(blob + 2, c->peer_tp_raw, c->peer_tp_raw_len);
-    memcpy(blob + 2 + c->peer_tp_raw_len, data, len);
-    c->cb.session_ticket(c, blob, total, c->ud);
-    free(blob);
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return 0;
+    memcpy(copy, data, len);
+    free(c->ticket);
+    c->ticket = copy;
+    c->ticket_len = len;
+    emit_session(c);
     return 0;
 }
 
+/* A NEW_TOKEN frame (RFC 9000 §19.7) for the next connection to this server. */
+void conn_on_new_token(skiff_conn *c, const uint8_t *token, size_t len)
+{
+    if (len > sizeof c->new_token) return; /* longer than we keep: unused */
+    memcpy(c->new_token, token, len);
+    c->new_token_len = len;
+    emit_session(c);
+}
+
 /* Applies remembered transport parameters so 0-RTT can open streams and
- * send within the limits the server gave last time (§7.4.1). Returns the
- * ticket part of the session data, or NULL when the data is malformed. */
+ * send within the limits the server gave last time (§7.4.1), and the token
+ * the next Initials carry. Returns the TLS ticket part of the session data,
+ * or NULL when the data is malformed. */
 static const uint8_t *apply_session_data(skiff_conn *c, size_t *ticket_len)
 {
     const uint8_t *d = c->cfg.session_data;
     size_t len = c->cfg.session_data_len;
-    if (!d || len < 2) return NULL;
+    if (!d || len < 4) return NULL;
     size_t tp_len = (size_t)d[0] << 8 | d[1];
-    if (tp_len > len - 2) return NULL;
+    if (tp_len > len - 4) return NULL;
+    size_t token_len = (size_t)d[2 + tp_len] << 8 | d[3 + tp_len];
+    if (token_len > len - 4 - tp_len || token_len > sizeof c->token) return NULL;
     skiff_transport_params tp;
     if (skiff_transport_params_decode(&tp, d + 2, tp_len, SKIFF_ROLE_SERVER)) return NULL;
     skiff_streams_peer_limits limits = {
@@ -223,8 +252,10 @@ static const uint8_t *apply_session_data(skiff_conn *c, size_t *ticket_len)
         .max_streams_uni = tp.initial_max_streams_uni,
     };
     skiff_streams_set_peer_limits(&c->streams, &limits);
-    *ticket_len = len - 2 - tp_len;
-    return d + 2 + tp_len;
+    memcpy(c->token, d + 4 + tp_len, token_len);
+    c->token_len = token_len;
+    *ticket_len = len - 4 - tp_len - token_len;
+    return d + 4 + tp_len + token_len;
 }
 
 static const skiff_tls_callbacks tls_callbacks = {
@@ -277,6 +308,7 @@ void conn_on_handshake_complete(skiff_conn *c, skiff_time now)
         skiff_recovery_set_handshake_confirmed(&c->recovery, c->now);
         conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE);
         skiff_tls_send_session_ticket(c->tls);
+        c->new_token_pending = c->new_token_len > 0; /* §8.1.3 */
     }
     skiff_cid_local_issue(&c->local_cids);
     if (!c->handshake_done_reported && c->cb.handshake_done) {
@@ -501,6 +533,7 @@ void skiff_conn_free(skiff_conn *c)
 {
     if (!c) return;
     skiff_tls_free(c->tls);
+    free(c->ticket);
     conn_free_key_update(c);
     for (int l = 0; l < SKIFF_LEVEL_COUNT; l++) {
         skiff_packet_keys_clear(&c->levels[l].tx);
@@ -550,6 +583,21 @@ const char *skiff_conn_early_data(const skiff_conn *c)
     if (!c->early_data_sent) return "not sent";
     if (!c->early_data_settled) return "pending";
     return skiff_tls_early_data_accepted(c->tls) ? "accepted" : "rejected";
+}
+
+int skiff_conn_set_new_token(skiff_conn *c, const uint8_t *token, size_t len)
+{
+    if (c->role != SKIFF_ROLE_SERVER || len == 0 || len > sizeof c->new_token)
+        return SKIFF_ERR_INVALID_ARGUMENT;
+    memcpy(c->new_token, token, len);
+    c->new_token_len = len;
+    if (c->handshake_complete) c->new_token_pending = true;
+    return 0;
+}
+
+void skiff_conn_set_address_validated(skiff_conn *c)
+{
+    conn_address_validated(c);
 }
 
 bool skiff_conn_retried(const skiff_conn *c)

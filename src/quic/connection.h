@@ -135,6 +135,13 @@ bool skiff_conn_resumed(const skiff_conn *c);
 bool skiff_conn_early_data_possible(const skiff_conn *c);
 const char *skiff_conn_early_data(const skiff_conn *c);
 
+/* Server: a token (from the I/O layer, which knows addresses) to send in a
+ * NEW_TOKEN frame once the handshake completes (RFC 9000 §8.1.3), and the
+ * word that this client's address is already validated (it came with a valid
+ * token), which lifts the amplification limit (§8.1). */
+int skiff_conn_set_new_token(skiff_conn *c, const uint8_t *token, size_t len);
+void skiff_conn_set_address_validated(skiff_conn *c);
+
 /* Whether the server asked this client to validate its address (a Retry). */
 bool skiff_conn_retried(const skiff_conn *c);
 
