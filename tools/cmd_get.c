@@ -253,7 +253,8 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 
 static const char get_usage[] =
     "usage: skiff get [-o FILE | -O DIR] [--cacert FILE | --insecure] [--alpn LIST]\n"
-    "                 [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
+    "                 [--keylog FILE] [--idle-timeout DUR]\n"
+    "                 [--handshake-timeout DUR] [--tls13-ciphers LIST]\n"
     "                 [--key-update] [--session-file FILE [--0rtt]] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
 
@@ -280,7 +281,8 @@ int skiff_cmd_get(int argc, char **argv)
         {"output", required_argument, 0, 'o'}, {"output-dir", required_argument, 0, 'O'},
         {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
         {"alpn", required_argument, 0, 'a'},   {"keylog", required_argument, 0, 'K'},
-        {"idle-timeout", required_argument, 0, 'i'}, {"tls13-ciphers", required_argument, 0, 'T'},
+        {"idle-timeout", required_argument, 0, 'i'},
+        {"handshake-timeout", required_argument, 0, 'H'}, {"tls13-ciphers", required_argument, 0, 'T'},
         {"key-update", no_argument, 0, 'U'}, {"session-file", required_argument, 0, 'S'},
         {"0rtt", no_argument, 0, 'Z'},     {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -290,7 +292,7 @@ int skiff_cmd_get(int argc, char **argv)
     bool insecure = false;
     bool ctx_key_update = false, early = false;
     const char *session_file = NULL;
-    uint64_t idle = SKIFF_MS(30000);
+    uint64_t idle = SKIFF_MS(30000), handshake_timeout = SKIFF_MS(10000);
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:O:kh", opts, NULL)) != -1) {
@@ -310,6 +312,10 @@ int skiff_cmd_get(int argc, char **argv)
             break;
         case 'i':
             if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
+            break;
+        case 'H':
+            if (tool_parse_duration(optarg, &handshake_timeout) || !handshake_timeout)
+                return tool_fail("bad --handshake-timeout '%s'", optarg);
             break;
         case 'h': fputs(get_usage, stdout); return 0;
         default: fputs(get_usage, stderr); return 2;
@@ -376,6 +382,8 @@ int skiff_cmd_get(int argc, char **argv)
         ec.conn.alpn_count = (size_t)nalpn;
         ec.conn.server_name = host;
         ec.conn.idle_timeout = idle;
+    ec.conn.handshake_timeout = handshake_timeout;
+        ec.conn.handshake_timeout = handshake_timeout;
         ec.conn.session_data = session;
         ec.conn.session_data_len = session_len;
         ec.conn.enable_0rtt = early;

@@ -235,7 +235,8 @@ static void on_signal(int sig)
 
 static const char serve_usage[] =
     "usage: skiff serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--alpn LIST]\n"
-    "                   [--keylog FILE] [--idle-timeout DUR] [--tls13-ciphers LIST]\n"
+    "                   [--keylog FILE] [--idle-timeout DUR]\n"
+    "                   [--handshake-timeout DUR] [--tls13-ciphers LIST]\n"
     "                   [--key-update] [--retry] [--0rtt] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";
@@ -246,13 +247,14 @@ int skiff_cmd_serve(int argc, char **argv)
         {"listen", required_argument, 0, 'l'}, {"cert", required_argument, 0, 'c'},
         {"key", required_argument, 0, 'k'},    {"alpn", required_argument, 0, 'a'},
         {"keylog", required_argument, 0, 'K'}, {"idle-timeout", required_argument, 0, 'i'},
+        {"handshake-timeout", required_argument, 0, 'H'},
         {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},
         {"retry", no_argument, 0, 'R'},        {"0rtt", no_argument, 0, 'Z'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL, *alpn = "hq-interop";
     const char *keylog = getenv("SSLKEYLOGFILE");
     char priority[256] = "";
-    uint64_t idle = SKIFF_MS(30000);
+    uint64_t idle = SKIFF_MS(30000), handshake_timeout = SKIFF_MS(10000);
     serve_ctx ctx = {0};
     bool retry = false, early = false;
     int opt;
@@ -273,6 +275,10 @@ int skiff_cmd_serve(int argc, char **argv)
             break;
         case 'i':
             if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
+            break;
+        case 'H':
+            if (tool_parse_duration(optarg, &handshake_timeout) || !handshake_timeout)
+                return tool_fail("bad --handshake-timeout '%s'", optarg);
             break;
         case 'h': fputs(serve_usage, stdout); return 0;
         default: fputs(serve_usage, stderr); return 2;
@@ -320,6 +326,7 @@ int skiff_cmd_serve(int argc, char **argv)
     ec.conn.alpn = alpn_names;
     ec.conn.alpn_count = (size_t)nalpn;
     ec.conn.idle_timeout = idle;
+    ec.conn.handshake_timeout = handshake_timeout;
     ec.conn.enable_0rtt = early;
     uint8_t static_key[32];
     tool_random(static_key, sizeof static_key);

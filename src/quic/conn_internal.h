@@ -108,6 +108,7 @@ struct skiff_conn {
     bool handshake_confirmed; /* RFC 9001 §4.1.2 */
     bool handshake_done_pending; /* server: HANDSHAKE_DONE to (re)send */
     bool handshake_done_reported;
+    bool rx_fresh_crypto; /* the packet being processed brought new handshake data */
 
     /* Key update (RFC 9001 §6), conn_keys.c. The 1-RTT keys in
      * levels[1RTT] are the current ones of each direction. */

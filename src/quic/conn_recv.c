@@ -29,13 +29,7 @@ static int on_crypto_frame(skiff_conn *c, skiff_crypto_level level, const skiff_
     int rv = skiff_stream_recv_on_data(&l->crypto_rx, f->offset, f->data, f->len, false,
                                        UINT64_MAX, &fresh);
     if (rv) return rv;
-    /* Handshake data we already have means the peer has not heard from us
-     * (its probe repeats its flight): send ours again now rather than wait
-     * for our own PTO, which loss may have backed off (RFC 9002 §6.2.3
-     * leaves unblocking to the client; answering at once halves the wait). */
-    skiff_stream_send *tx = &l->crypto_tx;
-    if (fresh == 0 && level != SKIFF_LEVEL_1RTT && tx->max_sent > tx->acked_end)
-        skiff_stream_send_on_lost(tx, tx->acked_end, (size_t)(tx->max_sent - tx->acked_end), false);
+    if (fresh) c->rx_fresh_crypto = true;
     rv = conn_feed_crypto(c, level);
     if (rv) return rv;
     if (!c->handshake_complete && skiff_tls_handshake_complete(c->tls))
@@ -135,6 +129,24 @@ int conn_handle_frames(skiff_conn *c, const skiff_packet_header *h, skiff_crypto
     return 0;
 }
 
+/*
+ * During the handshake, an ack-eliciting Initial or Handshake packet that
+ * brings no new handshake data is the peer probing: it has not heard from
+ * us. Our unacknowledged handshake data goes again at once rather than at
+ * our own PTO, which loss may have backed off (RFC 9002 §6.2.3 leaves the
+ * unblocking to the client; answering its probe at once shortens the wait).
+ */
+static void answer_probe(skiff_conn *c)
+{
+    static const skiff_crypto_level levels[] = {SKIFF_LEVEL_INITIAL, SKIFF_LEVEL_HANDSHAKE};
+    for (size_t i = 0; i < 2; i++) {
+        conn_level *l = &c->levels[levels[i]];
+        skiff_stream_send *tx = &l->crypto_tx;
+        if (!l->discarded && tx->max_sent > tx->acked_end)
+            skiff_stream_send_on_lost(tx, tx->acked_end, (size_t)(tx->max_sent - tx->acked_end), false);
+    }
+}
+
 /* A server's first Handshake packet proves the client's address (§8.1),
  * and either side drops its Initial keys (RFC 9001 §4.9.1). */
 static void after_handshake_packet(skiff_conn *c)
@@ -217,8 +229,12 @@ static int process_packet(skiff_conn *c, uint8_t *pkt, size_t len, const skiff_p
     if (h->type == SKIFF_PKT_HANDSHAKE) after_handshake_packet(c);
 
     bool ack_eliciting = false;
+    c->rx_fresh_crypto = false;
     int rv = conn_handle_frames(c, h, level, pkt + header_len, (size_t)plen, &ack_eliciting, now);
     if (rv) return rv;
+    if (ack_eliciting && !c->rx_fresh_crypto && !c->handshake_confirmed &&
+        (level == SKIFF_LEVEL_INITIAL || level == SKIFF_LEVEL_HANDSHAKE))
+        answer_probe(c);
     if (c->levels[level].discarded && level != SKIFF_LEVEL_1RTT) return 0;
     skiff_ack_tracker_on_packet(&sp->acks, pn, ack_eliciting, ecn, now);
     if (sp->largest_rx == SKIFF_PN_NONE || pn > sp->largest_rx) sp->largest_rx = pn;
