@@ -144,12 +144,13 @@ struct skiff_conn {
     bool path_response_pending;
 
     /* Frame bytes a test asks to send as they are, per level (conn_test_inject). */
-    uint8_t raw_frames[SKIFF_LEVEL_COUNT][256];
+    uint8_t *raw_frames[SKIFF_LEVEL_COUNT]; /* allocated only when a test asks */
     size_t raw_len[SKIFF_LEVEL_COUNT];
 
     /* Streams whose application may write again (UINT64_MAX: more streams may open). */
-    uint64_t notify[256];
+    uint64_t notify[64];
     size_t notify_count;
+    bool notify_overflow;
 
     /* Closing. */
     skiff_end_reason end;

@@ -11,6 +11,7 @@
  * acked/lost callbacks, at the end of this file, can mark data delivered or
  * queue it again.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "quic/conn_internal.h"
@@ -463,8 +464,10 @@ void conn_requeue_in_flight(skiff_conn *c, skiff_pn_space space)
 
 int conn_test_inject(skiff_conn *c, skiff_crypto_level level, const uint8_t *frames, size_t len)
 {
-    if (len > sizeof c->raw_frames[level]) return SKIFF_ERR_INVALID_ARGUMENT;
-    memcpy(c->raw_frames[level], frames, len);
+    uint8_t *copy = realloc(c->raw_frames[level], len ? len : 1);
+    if (!copy) return SKIFF_ERR_NOMEM;
+    memcpy(copy, frames, len);
+    c->raw_frames[level] = copy;
     c->raw_len[level] = len;
     return 0;
 }

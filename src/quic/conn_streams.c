@@ -60,6 +60,7 @@ static void want_writable(skiff_conn *c, uint64_t id)
     for (size_t i = 0; i < c->notify_count; i++)
         if (c->notify[i] == id) return;
     if (c->notify_count < sizeof c->notify / sizeof c->notify[0]) c->notify[c->notify_count++] = id;
+    else c->notify_overflow = true; /* too many to list: notify every stream */
 }
 
 void conn_notify_streams(skiff_conn *c)
@@ -69,6 +70,15 @@ void conn_notify_streams(skiff_conn *c)
     size_t n = c->notify_count;
     memcpy(ids, c->notify, n * sizeof ids[0]);
     c->notify_count = 0;
+    if (c->notify_overflow) {
+        c->notify_overflow = false;
+        n = 0;
+        for (size_t i = 0; i < c->streams.table_cap && n < sizeof ids / sizeof ids[0]; i++) {
+            skiff_stream *st = c->streams.table[i];
+            if (st && st->has_send && skiff_stream_send_writable(&st->send) > 0) ids[n++] = st->id;
+        }
+        if (n == sizeof ids / sizeof ids[0]) c->notify_overflow = true; /* the rest next time */
+    }
     for (size_t i = 0; i < n && usable(c); i++) {
         if (ids[i] == UINT64_MAX) {
             if (c->cb.streams_available) c->cb.streams_available(c, c->ud);

@@ -534,6 +534,7 @@ void skiff_conn_free(skiff_conn *c)
     if (!c) return;
     skiff_tls_free(c->tls);
     free(c->ticket);
+    for (int l = 0; l < SKIFF_LEVEL_COUNT; l++) free(c->raw_frames[l]);
     conn_free_key_update(c);
     for (int l = 0; l < SKIFF_LEVEL_COUNT; l++) {
         skiff_packet_keys_clear(&c->levels[l].tx);
