@@ -34,7 +34,7 @@ skiff_ssize skiff_retry_token_make(uint8_t *out, size_t cap, const uint8_t key[3
     out[0] = kind;
     for (int i = 0; i < 8; i++) out[1 + i] = (uint8_t)(now >> (56 - 8 * i));
     out[9] = (uint8_t)odcid_len;
-    memcpy(out + 10, odcid, odcid_len);
+    if (odcid_len) memcpy(out + 10, odcid, odcid_len); /* none in a NEW_TOKEN token */
     tag_of(out + len, key, out, len, addr, addr_len);
     return (skiff_ssize)(len + TAG_LEN);
 }
@@ -56,7 +56,7 @@ int skiff_retry_token_check(const uint8_t *token, size_t len, const uint8_t key[
     for (int i = 0; i < 8; i++) issued = issued << 8 | token[1 + i];
     skiff_time lifetime = kind == SKIFF_TOKEN_NEW ? SKIFF_NEW_TOKEN_LIFETIME : SKIFF_RETRY_TOKEN_LIFETIME;
     if (now < issued || now - issued > lifetime) return SKIFF_ERR_INVALID_TOKEN;
-    memcpy(odcid, token + 10, n);
+    if (n) memcpy(odcid, token + 10, n);
     *odcid_len = n;
     return 0;
 }
