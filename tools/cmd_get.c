@@ -280,20 +280,14 @@ int skiff_cmd_get(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"output-dir", required_argument, 0, 'O'},
         {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
-        {"alpn", required_argument, 0, 'a'},   {"keylog", required_argument, 0, 'K'},
-        {"idle-timeout", required_argument, 0, 'i'},
-        {"handshake-timeout", required_argument, 0, 'H'}, {"tls13-ciphers", required_argument, 0, 'T'},
-        {"key-update", no_argument, 0, 'U'}, {"session-file", required_argument, 0, 'S'},
-        {"0rtt", no_argument, 0, 'Z'},     {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *out_file = NULL, *out_dir = NULL, *cacert = NULL, *alpn = "hq-interop";
-    const char *keylog = getenv("SSLKEYLOGFILE");
-    char priority[256] = "";
+        {"session-file", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'},
+        TOOL_OPTIONS_LONG, {0, 0, 0, 0}};
+    const char *out_file = NULL, *out_dir = NULL, *cacert = NULL;
+    tool_options common;
+    tool_options_init(&common);
     bool insecure = false;
-    bool ctx_key_update = false, early = false;
     const char *session_file = NULL;
-    uint64_t idle = SKIFF_MS(30000), handshake_timeout = SKIFF_MS(10000);
-    int opt;
+    int opt, taken;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:O:kh", opts, NULL)) != -1) {
         switch (opt) {
@@ -301,24 +295,13 @@ int skiff_cmd_get(int argc, char **argv)
         case 'O': out_dir = optarg; break;
         case 'C': cacert = optarg; break;
         case 'k': insecure = true; break;
-        case 'a': alpn = optarg; break;
-        case 'K': keylog = optarg; break;
-        case 'U': ctx_key_update = true; break;
         case 'S': session_file = optarg; break;
-        case 'Z': early = true; break;
-        case 'T':
-            if (tool_tls13_priority(optarg, priority, sizeof priority))
-                return tool_fail("bad --tls13-ciphers '%s'", optarg);
-            break;
-        case 'i':
-            if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
-            break;
-        case 'H':
-            if (tool_parse_duration(optarg, &handshake_timeout) || !handshake_timeout)
-                return tool_fail("bad --handshake-timeout '%s'", optarg);
-            break;
         case 'h': fputs(get_usage, stdout); return 0;
-        default: fputs(get_usage, stderr); return 2;
+        default:
+            if ((taken = tool_options_parse(&common, opt, optarg)) > 0) break;
+            if (taken < 0) return 1;
+            fputs(get_usage, stderr);
+            return 2;
         }
     }
     size_t count = (size_t)(argc - optind);
@@ -329,7 +312,7 @@ int skiff_cmd_get(int argc, char **argv)
     if (out_file && out_dir) return tool_fail("-o and -O go apart");
     if (out_file && count > 1) return tool_fail("-o takes one URL; use -O DIR for several");
 
-    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = ctx_key_update,
+    get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = common.key_update,
                    .session_file = session_file};
     uint8_t *session = NULL;
     size_t session_len = session_file ? load_session(session_file, &session) : 0;
@@ -358,13 +341,11 @@ int skiff_cmd_get(int argc, char **argv)
     /* Fail before connecting when the first output cannot be written. */
     if (open_output(&ctx, &ctx.downloads[0])) status = 1;
     skiff_tls_credentials *creds = NULL;
-    const char *alpn_names[16];
-    char *alpn_storage = NULL;
-    int nalpn = status ? -1 : tool_parse_alpn(alpn, alpn_names, 16, &alpn_storage);
-    if (!status && nalpn < 0) status = tool_fail("bad --alpn '%s'", alpn);
+    skiff_engine_config ec = {.user_data = &ctx, .keylog_file = common.keylog};
+    if (!status) status = tool_options_apply(&common, &ec.conn);
     if (!status) {
         skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_CLIENT, .ca_file = cacert, .insecure = insecure,
-                                           .priority = priority[0] ? priority : NULL};
+                                           .priority = tool_options_priority(&common)};
         int rv = skiff_tls_credentials_new(&creds, &cc);
         if (rv) status = tool_fail("trust anchors: %s", skiff_strerror(rv));
     }
@@ -375,21 +356,11 @@ int skiff_cmd_get(int argc, char **argv)
                                                 .streams_available = on_streams_available,
                                                 .session_ticket = on_session_ticket,
                                                 .closed = on_closed};
-        skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog};
-        skiff_conn_config_default(&ec.conn);
+        ec.callbacks = &cb;
         ec.conn.credentials = creds;
-        ec.conn.alpn = alpn_names;
-        ec.conn.alpn_count = (size_t)nalpn;
         ec.conn.server_name = host;
-        ec.conn.idle_timeout = idle;
-    ec.conn.handshake_timeout = handshake_timeout;
-        ec.conn.handshake_timeout = handshake_timeout;
         ec.conn.session_data = session;
         ec.conn.session_data_len = session_len;
-        ec.conn.enable_0rtt = early;
-        uint8_t static_key[32];
-        tool_random(static_key, sizeof static_key);
-        ec.conn.static_key = static_key;
         char target[320];
         snprintf(target, sizeof target, "%s", authority);
         if (!strncmp(target, "localhost:", 10)) snprintf(target, sizeof target, "127.0.0.1:%s", authority + 10);
@@ -423,7 +394,7 @@ int skiff_cmd_get(int argc, char **argv)
     for (size_t i = 0; i < count; i++)
         if (ctx.downloads[i].out && ctx.downloads[i].out != stdout) fclose(ctx.downloads[i].out);
     skiff_tls_credentials_free(creds);
-    free(alpn_storage);
+    tool_options_free(&common);
     free(ctx.downloads);
     free(session);
     return status;

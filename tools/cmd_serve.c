@@ -245,45 +245,30 @@ int skiff_cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'}, {"cert", required_argument, 0, 'c'},
-        {"key", required_argument, 0, 'k'},    {"alpn", required_argument, 0, 'a'},
-        {"keylog", required_argument, 0, 'K'}, {"idle-timeout", required_argument, 0, 'i'},
-        {"handshake-timeout", required_argument, 0, 'H'},
-        {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},
-        {"retry", no_argument, 0, 'R'},        {"0rtt", no_argument, 0, 'Z'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL, *alpn = "hq-interop";
-    const char *keylog = getenv("SSLKEYLOGFILE");
-    char priority[256] = "";
-    uint64_t idle = SKIFF_MS(30000), handshake_timeout = SKIFF_MS(10000);
+        {"key", required_argument, 0, 'k'},    {"retry", no_argument, 0, 'R'},
+        {"help", no_argument, 0, 'h'},         TOOL_OPTIONS_LONG, {0, 0, 0, 0}};
+    const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL;
+    tool_options common;
+    tool_options_init(&common);
     serve_ctx ctx = {0};
-    bool retry = false, early = false;
-    int opt;
+    bool retry = false;
+    int opt, taken;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case 'l': listen = optarg; break;
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
-        case 'a': alpn = optarg; break;
-        case 'K': keylog = optarg; break;
-        case 'U': ctx.key_update = true; break;
         case 'R': retry = true; break;
-        case 'Z': early = true; break;
-        case 'T':
-            if (tool_tls13_priority(optarg, priority, sizeof priority))
-                return tool_fail("bad --tls13-ciphers '%s'", optarg);
-            break;
-        case 'i':
-            if (tool_parse_duration(optarg, &idle)) return tool_fail("bad --idle-timeout '%s'", optarg);
-            break;
-        case 'H':
-            if (tool_parse_duration(optarg, &handshake_timeout) || !handshake_timeout)
-                return tool_fail("bad --handshake-timeout '%s'", optarg);
-            break;
         case 'h': fputs(serve_usage, stdout); return 0;
-        default: fputs(serve_usage, stderr); return 2;
+        default:
+            if ((taken = tool_options_parse(&common, opt, optarg)) > 0) break;
+            if (taken < 0) return 1;
+            fputs(serve_usage, stderr);
+            return 2;
         }
     }
+    ctx.key_update = common.key_update;
     if (optind != argc - 1) {
         fputs(serve_usage, stderr);
         return 2;
@@ -296,7 +281,7 @@ int skiff_cmd_serve(int argc, char **argv)
 
     uint8_t *cert_pem = NULL, *key_pem = NULL;
     skiff_tls_credentials_config cc = {.role = SKIFF_ROLE_SERVER, .cert_file = cert, .key_file = key,
-                                       .priority = priority[0] ? priority : NULL};
+                                       .priority = tool_options_priority(&common)};
     if (!cert) {
         if (skiff_tls_self_signed(time(NULL), &cert_pem, &cc.cert_pem_len, &key_pem, &cc.key_pem_len))
             return tool_fail("cannot make a certificate");
@@ -309,40 +294,29 @@ int skiff_cmd_serve(int argc, char **argv)
     free(key_pem);
     if (rv) return tool_fail("certificate: %s", skiff_strerror(rv));
 
-    const char *alpn_names[16];
-    char *alpn_storage = NULL;
-    int nalpn = tool_parse_alpn(alpn, alpn_names, 16, &alpn_storage);
-    if (nalpn < 0) {
-        skiff_tls_credentials_free(creds);
-        return tool_fail("bad --alpn '%s'", alpn);
-    }
     static const skiff_conn_callbacks cb = {
         .handshake_done = on_handshake_done, .stream_opened = on_opened, .stream_readable = on_readable,
         .stream_writable = on_writable, .closed = on_closed};
-    skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = keylog,
+    skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = common.keylog,
                               .require_retry = retry};
-    skiff_conn_config_default(&ec.conn);
+    if (tool_options_apply(&common, &ec.conn)) {
+        skiff_tls_credentials_free(creds);
+        return 1;
+    }
     ec.conn.credentials = creds;
-    ec.conn.alpn = alpn_names;
-    ec.conn.alpn_count = (size_t)nalpn;
-    ec.conn.idle_timeout = idle;
-    ec.conn.handshake_timeout = handshake_timeout;
-    ec.conn.enable_0rtt = early;
-    uint8_t static_key[32];
-    tool_random(static_key, sizeof static_key);
-    ec.conn.static_key = static_key;
 
     rv = skiff_engine_new(&ctx.engine, &ec);
     if (!rv) rv = skiff_engine_listen(ctx.engine, listen);
     if (rv) {
         skiff_engine_free(ctx.engine);
         skiff_tls_credentials_free(creds);
-        free(alpn_storage);
+        tool_options_free(&common);
         return tool_fail("cannot listen on %s: %s", listen, tool_error_text(rv));
     }
     char shown[64];
     printf("skiff serve: listening on %s (alpn %s), serving %s\n",
-           skiff_addr_format(skiff_engine_local_addr(ctx.engine), shown, sizeof shown), alpn, ctx.root);
+           skiff_addr_format(skiff_engine_local_addr(ctx.engine), shown, sizeof shown), common.alpn,
+           ctx.root);
     fflush(stdout);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -350,7 +324,7 @@ int skiff_cmd_serve(int argc, char **argv)
     uint64_t retries = skiff_engine_retries_sent(ctx.engine);
     skiff_engine_free(ctx.engine);
     skiff_tls_credentials_free(creds);
-    free(alpn_storage);
+    tool_options_free(&common);
     fprintf(stderr, "skiff serve: stopped after %lu requests, %llu retries\n", ctx.requests,
             (unsigned long long)retries);
     return 0;

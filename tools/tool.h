@@ -4,13 +4,44 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "quic/connection.h"
 
 /* Subcommands: each returns the process exit status. */
 int skiff_cmd_demo(int argc, char **argv);
 int skiff_cmd_decode(int argc, char **argv);
 int skiff_cmd_serve(int argc, char **argv);
 int skiff_cmd_get(int argc, char **argv);
+
+/* The options serve and get share (options.c). */
+typedef struct tool_options {
+    const char *alpn; /* comma-separated */
+    const char *keylog;
+    char priority[256]; /* from --tls13-ciphers; empty: GnuTLS's default */
+    uint64_t idle, handshake_timeout;
+    bool key_update, early;
+    const char *alpn_names[16];
+    char *alpn_storage;
+    uint8_t static_key[32];
+} tool_options;
+
+#define TOOL_OPTIONS_LONG                                                                      \
+    {"alpn", required_argument, 0, 'a'}, {"keylog", required_argument, 0, 'K'},               \
+        {"idle-timeout", required_argument, 0, 'i'},                                           \
+        {"handshake-timeout", required_argument, 0, 'H'},                                      \
+        {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},     \
+        {"0rtt", no_argument, 0, 'Z'}
+
+void tool_options_init(tool_options *o);
+/* 1: a shared option, taken; 0: not one of them; -1: a bad value (reported). */
+int tool_options_parse(tool_options *o, int opt, const char *arg);
+/* A connection config with the shared options applied. Returns 0 or 1 (reported). */
+int tool_options_apply(tool_options *o, skiff_conn_config *cfg);
+const char *tool_options_priority(const tool_options *o);
+void tool_options_free(tool_options *o);
 
 /* Parses "500ms", "2s", "1m", "250us" or a bare number of seconds into
  * nanoseconds. Returns 0 or -1. */

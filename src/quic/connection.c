@@ -156,15 +156,7 @@ static int tls_on_peer_tp(void *ud, const uint8_t *data, size_t len)
             skiff_cid_remote_set_initial_token(&c->remote_cids, tp->stateless_reset_token);
     }
     c->peer_tp_received = true;
-    skiff_streams_peer_limits limits = {
-        .max_data = tp->initial_max_data,
-        .max_stream_data_bidi_local = tp->initial_max_stream_data_bidi_local,
-        .max_stream_data_bidi_remote = tp->initial_max_stream_data_bidi_remote,
-        .max_stream_data_uni = tp->initial_max_stream_data_uni,
-        .max_streams_bidi = tp->initial_max_streams_bidi,
-        .max_streams_uni = tp->initial_max_streams_uni,
-    };
-    skiff_streams_set_peer_limits(&c->streams, &limits);
+    skiff_streams_set_peer_params(&c->streams, tp);
     skiff_cid_local_set_peer_limit(&c->local_cids, tp->active_connection_id_limit);
     skiff_recovery_set_peer_max_ack_delay(&c->recovery, SKIFF_MS(tp->max_ack_delay));
     /* §10.1: the effective idle timeout is the smaller of the non-zero values. */
@@ -243,15 +235,7 @@ static const uint8_t *apply_session_data(skiff_conn *c, size_t *ticket_len)
     if (token_len > len - 4 - tp_len || token_len > sizeof c->token) return NULL;
     skiff_transport_params tp;
     if (skiff_transport_params_decode(&tp, d + 2, tp_len, SKIFF_ROLE_SERVER)) return NULL;
-    skiff_streams_peer_limits limits = {
-        .max_data = tp.initial_max_data,
-        .max_stream_data_bidi_local = tp.initial_max_stream_data_bidi_local,
-        .max_stream_data_bidi_remote = tp.initial_max_stream_data_bidi_remote,
-        .max_stream_data_uni = tp.initial_max_stream_data_uni,
-        .max_streams_bidi = tp.initial_max_streams_bidi,
-        .max_streams_uni = tp.initial_max_streams_uni,
-    };
-    skiff_streams_set_peer_limits(&c->streams, &limits);
+    skiff_streams_set_peer_params(&c->streams, &tp);
     memcpy(c->token, d + 4 + tp_len, token_len);
     c->token_len = token_len;
     *ticket_len = len - 4 - tp_len - token_len;
