@@ -228,8 +228,15 @@ static bool build_packet(skiff_conn *c, skiff_packet_builder *b, skiff_crypto_le
         skiff_builder_abandon(b);
         return false;
     }
-    bool needs_1200 = level == SKIFF_LEVEL_INITIAL &&
-                      (c->role == SKIFF_ROLE_CLIENT || b->ack_eliciting);
+    /* RFC 9000 §14.1: datagrams with a client's Initial, or a server's
+     * ack-eliciting Initial, reach 1200 bytes. A client also pads those with
+     * ack-eliciting Handshake packets until the handshake is confirmed: each
+     * full datagram raises an amplification-limited server's budget by 3600
+     * bytes (§8.1), so its flight is never stuck behind small probes. */
+    bool needs_1200 = (level == SKIFF_LEVEL_INITIAL &&
+                       (c->role == SKIFF_ROLE_CLIENT || b->ack_eliciting)) ||
+                      (level == SKIFF_LEVEL_HANDSHAKE && c->role == SKIFF_ROLE_CLIENT &&
+                       b->ack_eliciting && !c->handshake_confirmed);
     c->pad_datagram |= needs_1200;
     rec.ack_eliciting = b->ack_eliciting;
     rec.in_flight = b->in_flight || b->ack_eliciting;

@@ -16,10 +16,16 @@ command -v go >/dev/null 2>&1 || { echo "build-quicgo: go not found (install gol
 [ -d "$GOPATH/src/github.com/lucas-clemente/quic-go/http3" ] \
     || { echo "build-quicgo: quic-go source not found (install golang-github-lucas-clemente-quic-go-dev)" >&2; exit 3; }
 
+# Tests that run at once may all build it: one at a time, each into its own
+# temporary file, renamed into place (atomic, so no reader sees half a file).
+exec 9>"$out/quicgo-peer.lock"
+flock 9
+tmp=$out/quicgo-peer.tmp.$$
 # GOPATH mode builds a directory, not a module: build from the source dir.
-if ! log=$(cd "$src" && go build -o "$out/quicgo-peer.tmp" . 2>&1); then
+if ! log=$(cd "$src" && go build -o "$tmp" . 2>&1); then
+    rm -f "$tmp"
     echo "build-quicgo: go build failed:" >&2
     echo "$log" >&2
     exit 1
 fi
-mv -f "$out/quicgo-peer.tmp" "$out/quicgo-peer"
+mv -f "$tmp" "$out/quicgo-peer"
