@@ -126,8 +126,8 @@ static void parse_refuses_bad_specs(void)
         "seed=99999999999999999999",
         "jitter=1.",
         "dup=1.0000001",
-        "blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,"
-        "blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s",
+        ("blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,"
+         "blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s,blackhole=1s+1s"), /* nine: one too many */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         skiff_impair_config c = base();
