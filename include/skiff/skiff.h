@@ -71,6 +71,7 @@ enum {
     SKIFF_ERR_KEY_UPDATE = -19,           /* KEY_UPDATE_ERROR (0x0e) */
     SKIFF_ERR_AEAD_LIMIT_REACHED = -20,   /* AEAD_LIMIT_REACHED (0x0f) */
     SKIFF_ERR_INTERNAL = -21,             /* INTERNAL_ERROR (0x01) */
+    SKIFF_ERR_CLOSED = -22,               /* the connection is closed (or closing) */
 };
 
 /* A short, fixed English description of a SKIFF_ERR_* code. Never NULL. */

@@ -29,6 +29,7 @@ const char *skiff_strerror(int err)
     case SKIFF_ERR_KEY_UPDATE: return "key update error";
     case SKIFF_ERR_AEAD_LIMIT_REACHED: return "AEAD limit reached";
     case SKIFF_ERR_INTERNAL: return "internal error";
+    case SKIFF_ERR_CLOSED: return "connection closed";
     }
     return "unknown error";
 }

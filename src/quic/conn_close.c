@@ -12,6 +12,7 @@
 #include "quic/conn_internal.h"
 
 #define CLOSE_SENDS_MAX 32 /* CONNECTION_CLOSE repetitions in the closing state */
+#define SKIFF_CLOSE_REASON_MAX 1000 /* bytes of reason we send: a 1200-byte packet has room */
 
 static skiff_time three_pto(const skiff_conn *c)
 {
@@ -25,12 +26,19 @@ void conn_report_end(skiff_conn *c)
     if (c->cb.closed) c->cb.closed(c, &c->end, c->ud);
 }
 
+/* Keeps what fits of a reason, cut at a character boundary; a reason that is
+ * not UTF-8 (a peer's, §19.19) is replaced by a note saying so. */
 static void set_reason(skiff_end_reason *r, const uint8_t *reason, size_t len)
 {
-    if (len >= sizeof r->reason) len = sizeof r->reason - 1;
-    if (len) memcpy(r->reason, reason, len);
-    r->reason[len] = 0;
-    r->reason_len = len;
+    size_t keep = conn_utf8_prefix(reason, len, sizeof r->reason - 1);
+    if (keep == SIZE_MAX) {
+        static const char note[] = "(reason not valid UTF-8)";
+        reason = (const uint8_t *)note;
+        keep = sizeof note - 1;
+    }
+    if (keep) memcpy(r->reason, reason, keep);
+    r->reason[keep] = 0;
+    r->reason_len = keep;
 }
 
 static void enter_closing(skiff_conn *c, skiff_time now)
@@ -58,12 +66,37 @@ void conn_close_transport(skiff_conn *c, int err, uint64_t frame_type, const cha
     enter_closing(c, now);
 }
 
+/* The length of the longest prefix of s[0..len) that is whole, valid UTF-8
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or
+ * SIZE_MAX when s holds an invalid sequence before that point. */
+size_t conn_utf8_prefix(const uint8_t *s, size_t len, size_t max)
+{
+    size_t i = 0, whole = 0;
+    while (i < len) {
+        uint8_t b = s[i];
+        size_t n = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+        if (n == 0 || (n == 2 && b < 0xc2) || (n == 4 && b > 0xf4)) return SIZE_MAX;
+        if (i + n > len) return SIZE_MAX; /* cut inside a character */
+        for (size_t k = 1; k < n; k++)
+            if ((s[i + k] & 0xc0) != 0x80) return SIZE_MAX;
+        if (n == 3 && ((b == 0xe0 && s[i + 1] < 0xa0) || (b == 0xed && s[i + 1] >= 0xa0))) return SIZE_MAX;
+        if (n == 4 && ((b == 0xf0 && s[i + 1] < 0x90) || (b == 0xf4 && s[i + 1] >= 0x90))) return SIZE_MAX;
+        if (i + n > max) break; /* the next character would not fit: stop before it */
+        i += n;
+        whole = i;
+    }
+    return whole;
+}
+
 int skiff_conn_close(skiff_conn *c, uint64_t code, const char *reason, skiff_time now)
 {
-    if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return SKIFF_ERR_INVALID_ARGUMENT;
+    if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return SKIFF_ERR_CLOSED;
     if (code > SKIFF_VARINT_MAX) return SKIFF_ERR_INVALID_ARGUMENT;
+    /* The reason is UTF-8 (§19.19), cut at a character boundary so the
+     * frame fits one packet with room to spare. */
     size_t len = reason ? strlen(reason) : 0;
-    if (len >= sizeof c->close_reason) len = sizeof c->close_reason - 1;
+    len = conn_utf8_prefix((const uint8_t *)reason, len, SKIFF_CLOSE_REASON_MAX);
+    if (len == SIZE_MAX) return SKIFF_ERR_INVALID_ARGUMENT;
     c->close_frame_app = true;
     c->close_code = code;
     c->close_frame_type = 0;

@@ -156,7 +156,7 @@ struct skiff_conn {
     skiff_end_reason end;
     bool close_frame_app;      /* 0x1d vs 0x1c */
     uint64_t close_code, close_frame_type;
-    char close_reason[SKIFF_REASON_MAX];
+    char close_reason[1024];
     size_t close_reason_len;
     bool close_send_pending;   /* (re)send CONNECTION_CLOSE once */
     unsigned close_sends;
@@ -191,6 +191,7 @@ void conn_maybe_initiate_key_update(skiff_conn *c);
 void conn_free_key_update(skiff_conn *c);
 
 /* conn_close.c */
+size_t conn_utf8_prefix(const uint8_t *s, size_t len, size_t max);
 void conn_close_transport(skiff_conn *c, int err, uint64_t frame_type, const char *reason,
                           skiff_time now);
 void conn_enter_draining(skiff_conn *c, const skiff_frame_connection_close *f, skiff_time now);

@@ -22,34 +22,34 @@ static bool usable(const skiff_conn *c)
 
 int skiff_conn_stream_open(skiff_conn *c, bool bidi, uint64_t *stream_id)
 {
-    if (!usable(c)) return SKIFF_ERR_STREAM_STATE;
+    if (!usable(c)) return SKIFF_ERR_CLOSED;
     return skiff_streams_open(&c->streams, bidi, stream_id);
 }
 
 skiff_ssize skiff_conn_stream_write(skiff_conn *c, uint64_t stream_id, const uint8_t *data,
                                     size_t len, bool fin)
 {
-    if (!usable(c)) return SKIFF_ERR_STREAM_STATE;
+    if (!usable(c)) return SKIFF_ERR_CLOSED;
     return skiff_streams_write(&c->streams, stream_id, data, len, fin);
 }
 
 skiff_ssize skiff_conn_stream_read(skiff_conn *c, uint64_t stream_id, uint8_t *out, size_t cap,
                                    bool *fin)
 {
-    if (!usable(c)) return SKIFF_ERR_STREAM_STATE;
+    if (!usable(c)) return SKIFF_ERR_CLOSED;
     return skiff_streams_read(&c->streams, stream_id, out, cap, fin, c->now,
                               skiff_recovery_smoothed_rtt(&c->recovery));
 }
 
 int skiff_conn_stream_reset(skiff_conn *c, uint64_t stream_id, uint64_t code)
 {
-    if (!usable(c)) return SKIFF_ERR_STREAM_STATE;
+    if (!usable(c)) return SKIFF_ERR_CLOSED;
     return skiff_streams_reset(&c->streams, stream_id, code);
 }
 
 int skiff_conn_stream_stop_sending(skiff_conn *c, uint64_t stream_id, uint64_t code)
 {
-    if (!usable(c)) return SKIFF_ERR_STREAM_STATE;
+    if (!usable(c)) return SKIFF_ERR_CLOSED;
     return skiff_streams_stop_sending(&c->streams, stream_id, code);
 }
 

@@ -440,6 +440,113 @@ static void unknown_frame_type(void)
     server_closes_with(SKIFF_LEVEL_1RTT, "1f", 0x07 /* FRAME_ENCODING_ERROR */, 0x1f);
 }
 
+/* Two connected peers in a simulator, for the lifecycle tests below. */
+typedef struct pair {
+    skiff_sim_config cfg;
+    skiff_sim sim;
+    peer client, server;
+} pair;
+
+static void pair_connect(pair *p, bool connect)
+{
+    skiff_sim_config_default(&p->cfg);
+    peer_init(&p->client, false, 41);
+    peer_init(&p->server, true, 42);
+    p->client.quiet = true;
+    skiff_path path = path_of();
+    CHECK_EQ(skiff_conn_client_new(&p->client.conn, &p->client.cfg, &callbacks, &p->client, &path,
+                                   p->cfg.start), 0);
+    CHECK_EQ(skiff_sim_init(&p->sim, &p->cfg, &ops, &p->client, &ops, &p->server), 0);
+    peer *both[2] = {&p->client, &p->server};
+    if (connect)
+        CHECK_EQ(skiff_sim_run(&p->sim, p->cfg.start + SKIFF_MS(5000), both_connected, both), SKIFF_SIM_DONE);
+}
+
+static void pair_free(pair *p)
+{
+    skiff_sim_free(&p->sim);
+    peer_free(&p->client);
+    peer_free(&p->server);
+}
+
+/* Seed 003's example: CloseWithError(0x42, "...🙉") reaches the peer exactly,
+ * and every later call on the connection returns at once with CLOSED. */
+static void close_with_error_reaches_peer_exactly(void)
+{
+    static const char reason[] = "I don't want to talk to you anymore \xf0\x9f\x99\x89";
+    pair p;
+    pair_connect(&p, true);
+    CHECK_EQ(skiff_conn_close(p.client.conn, 0x42, reason, p.sim.now), 0);
+    uint64_t id;
+    uint8_t buf[8];
+    bool fin;
+    CHECK_EQ(skiff_conn_stream_open(p.client.conn, true, &id), SKIFF_ERR_CLOSED);
+    CHECK_EQ(skiff_conn_stream_write(p.client.conn, 0, buf, 1, false), SKIFF_ERR_CLOSED);
+    CHECK_EQ(skiff_conn_stream_read(p.client.conn, 0, buf, sizeof buf, &fin), SKIFF_ERR_CLOSED);
+    CHECK_EQ(skiff_conn_close(p.client.conn, 1, "again", p.sim.now), SKIFF_ERR_CLOSED);
+    skiff_sim_run(&p.sim, p.sim.now + SKIFF_MS(5000), server_closed, &p.server);
+    CHECK_EQ(p.server.end.kind, SKIFF_END_APPLICATION);
+    CHECK(p.server.end.remote);
+    CHECK_U64(p.server.end.code, 0x42);
+    CHECK_EQ(p.server.end.reason_len, strlen(reason));
+    CHECK_MEM(p.server.end.reason, reason, strlen(reason));
+    char line[512];
+    CHECK(!strcmp(skiff_end_reason_format(&p.server.end, line, sizeof line),
+                  "application error 0x42 by peer: I don't want to talk to you anymore \xf0\x9f\x99\x89"));
+    CHECK(!strcmp(skiff_end_reason_format(&p.client.end, line, sizeof line),
+                  "application error 0x42 locally: I don't want to talk to you anymore \xf0\x9f\x99\x89"));
+    pair_free(&p);
+}
+
+/* A reason that is not UTF-8 is refused; a long one is cut between characters. */
+static void close_reasons_are_utf8_and_bounded(void)
+{
+    pair p;
+    pair_connect(&p, true);
+    CHECK_EQ(skiff_conn_close(p.client.conn, 1, "bad \xc3\x28", p.sim.now), SKIFF_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(skiff_conn_close(p.client.conn, UINT64_C(1) << 62, "x", p.sim.now), SKIFF_ERR_INVALID_ARGUMENT);
+    char longer[4001];
+    for (int i = 0; i < 2000; i++) memcpy(longer + 2 * i, "\xc3\xa9", 2); /* é */
+    longer[4000] = 0;
+    CHECK_EQ(skiff_conn_close(p.client.conn, (UINT64_C(1) << 62) - 1, longer, p.sim.now), 0);
+    skiff_sim_run(&p.sim, p.sim.now + SKIFF_MS(5000), server_closed, &p.server);
+    CHECK_U64(p.server.end.code, (UINT64_C(1) << 62) - 1);
+    CHECK_EQ(p.server.end.reason_len, 254); /* 127 whole characters of the 500 sent */
+    CHECK_MEM(p.server.end.reason, longer, 254);
+    pair_free(&p);
+}
+
+/* A peer's CONNECTION_CLOSE whose reason is not UTF-8 still ends the
+ * connection with its code; the reason is noted as invalid. */
+static void peer_reason_not_utf8(void)
+{
+    pair p;
+    pair_connect(&p, true);
+    uint8_t frame[] = {0x1d, 0x40, 0x42, 0x03, 0xff, 0xfe, 0xfd};
+    CHECK_EQ(conn_test_inject(p.client.conn, SKIFF_LEVEL_1RTT, frame, sizeof frame), 0);
+    skiff_sim_run(&p.sim, p.sim.now + SKIFF_MS(5000), server_closed, &p.server);
+    CHECK_EQ(p.server.end.kind, SKIFF_END_APPLICATION);
+    CHECK_U64(p.server.end.code, 0x42);
+    CHECK(!strcmp(p.server.end.reason, "(reason not valid UTF-8)"));
+    pair_free(&p);
+}
+
+/* RFC 9000 §10.2.3: closed before the handshake completes, the code goes out
+ * as a transport APPLICATION_ERROR without the reason, in an Initial. */
+static void close_before_handshake_hides_the_application(void)
+{
+    pair p;
+    pair_connect(&p, false);
+    CHECK_EQ(skiff_conn_close(p.client.conn, 0x42, "secret", p.cfg.start), 0);
+    skiff_sim_run(&p.sim, p.cfg.start + SKIFF_MS(5000), server_closed, &p.server);
+    CHECK(p.server.closed);
+    CHECK_EQ(p.server.end.kind, SKIFF_END_TRANSPORT);
+    CHECK(p.server.end.remote);
+    CHECK_U64(p.server.end.code, 0x0c);
+    CHECK_EQ(p.server.end.reason_len, 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
     uint8_t *cert, *key;
@@ -466,6 +573,10 @@ int main(void)
     RUN(crypto_beyond_the_buffer);
     RUN(ack_of_a_packet_never_sent);
     RUN(unknown_frame_type);
+    RUN(close_with_error_reaches_peer_exactly);
+    RUN(close_reasons_are_utf8_and_bounded);
+    RUN(peer_reason_not_utf8);
+    RUN(close_before_handshake_hides_the_application);
     free(payload);
     free(cert);
     free(key);
