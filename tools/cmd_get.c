@@ -254,7 +254,8 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 static const char get_usage[] =
     "usage: skiff get [-o FILE | -O DIR] [--cacert FILE | --insecure] [--alpn LIST]\n"
     "                 [--keylog FILE] [--idle-timeout DUR]\n"
-    "                 [--handshake-timeout DUR] [--tls13-ciphers LIST]\n"
+    "                 [--handshake-timeout DUR] [--keep-alive DUR]\n"
+    "                 [--tls13-ciphers LIST]\n"
     "                 [--key-update] [--session-file FILE [--0rtt]] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
 

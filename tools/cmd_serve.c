@@ -236,7 +236,8 @@ static void on_signal(int sig)
 static const char serve_usage[] =
     "usage: skiff serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--alpn LIST]\n"
     "                   [--keylog FILE] [--idle-timeout DUR]\n"
-    "                   [--handshake-timeout DUR] [--tls13-ciphers LIST]\n"
+    "                   [--handshake-timeout DUR] [--keep-alive DUR]\n"
+    "                   [--tls13-ciphers LIST]\n"
     "                   [--key-update] [--retry] [--0rtt] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";

@@ -31,6 +31,9 @@ int tool_options_parse(tool_options *o, int opt, const char *arg)
         if (tool_parse_duration(arg, &o->handshake_timeout) || !o->handshake_timeout)
             return -tool_fail("bad --handshake-timeout '%s'", arg);
         return 1;
+    case 'A':
+        if (tool_parse_duration(arg, &o->keep_alive)) return -tool_fail("bad --keep-alive '%s'", arg);
+        return 1;
     }
     return 0;
 }
@@ -44,6 +47,7 @@ int tool_options_apply(tool_options *o, skiff_conn_config *cfg)
     cfg->alpn_count = (size_t)n;
     cfg->idle_timeout = o->idle;
     cfg->handshake_timeout = o->handshake_timeout;
+    cfg->keep_alive = o->keep_alive;
     cfg->enable_0rtt = o->early;
     tool_random(o->static_key, sizeof o->static_key);
     cfg->static_key = o->static_key;

@@ -21,7 +21,7 @@ typedef struct tool_options {
     const char *alpn; /* comma-separated */
     const char *keylog;
     char priority[256]; /* from --tls13-ciphers; empty: GnuTLS's default */
-    uint64_t idle, handshake_timeout;
+    uint64_t idle, handshake_timeout, keep_alive;
     bool key_update, early;
     const char *alpn_names[16];
     char *alpn_storage;
@@ -33,7 +33,7 @@ typedef struct tool_options {
         {"idle-timeout", required_argument, 0, 'i'},                                           \
         {"handshake-timeout", required_argument, 0, 'H'},                                      \
         {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},     \
-        {"0rtt", no_argument, 0, 'Z'}
+        {"0rtt", no_argument, 0, 'Z'}, {"keep-alive", required_argument, 0, 'A'}
 
 void tool_options_init(tool_options *o);
 /* 1: a shared option, taken; 0: not one of them; -1: a bad value (reported). */

@@ -133,6 +133,20 @@ void conn_touch_idle(skiff_conn *c, skiff_time now, bool received)
     c->idle_deadline = now + (t > floor ? t : floor);
 }
 
+/*
+ * Keep-alive (seed 003): a PING whenever nothing ack-eliciting went out for
+ * min(period, idle timeout / 2), so the peer's idle timer never runs out
+ * while we live. It does not touch our own idle timer, which only what we
+ * receive restarts: a peer that is gone still ends the connection (§10.1).
+ */
+skiff_time conn_keep_alive_deadline(const skiff_conn *c)
+{
+    if (!c->cfg.keep_alive || c->state != CONN_ESTABLISHED) return SKIFF_TIME_NEVER;
+    skiff_time gap = c->cfg.keep_alive;
+    if (c->idle_timeout && c->idle_timeout / 2 < gap) gap = c->idle_timeout / 2;
+    return c->last_ack_eliciting_sent + gap;
+}
+
 skiff_time conn_close_deadline(const skiff_conn *c)
 {
     skiff_time d = c->idle_deadline;

@@ -133,6 +133,7 @@ struct skiff_conn {
     bool ack_eliciting_sent_since_rx;
     skiff_time close_deadline; /* end of closing/draining */
     unsigned probes_pending[SKIFF_SPACE_COUNT];
+    skiff_time last_ack_eliciting_sent;
     skiff_time pacing_at;      /* the pacer lets more data out then (SKIFF_TIME_NEVER: not waiting) */
 
     /* Send path (conn_send.c). */
@@ -191,6 +192,7 @@ void conn_maybe_initiate_key_update(skiff_conn *c);
 void conn_free_key_update(skiff_conn *c);
 
 /* conn_close.c */
+skiff_time conn_keep_alive_deadline(const skiff_conn *c);
 size_t conn_utf8_prefix(const uint8_t *s, size_t len, size_t max);
 void conn_close_transport(skiff_conn *c, int err, uint64_t frame_type, const char *reason,
                           skiff_time now);

@@ -277,6 +277,7 @@ static skiff_ssize finish_packet(skiff_conn *c, skiff_packet_builder *b, bool la
     rec->in_flight = rec->in_flight || b->in_flight;
     skiff_recovery_on_packet_sent(&c->recovery, c->open_space, rec);
     if (rec->ack_eliciting) {
+        c->last_ack_eliciting_sent = rec->time_sent;
         if (!c->ack_eliciting_sent_since_rx) conn_touch_idle(c, rec->time_sent, false);
         c->ack_eliciting_sent_since_rx = true;
     }

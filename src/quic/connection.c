@@ -630,6 +630,8 @@ skiff_time skiff_conn_deadline(const skiff_conn *c)
     skiff_time t = conn_close_deadline(c);
     if (t < d) d = t;
     if (c->pacing_at < d) d = c->pacing_at;
+    skiff_time k = conn_keep_alive_deadline(c);
+    if (k < d) d = k;
     return d;
 }
 
@@ -637,6 +639,10 @@ void skiff_conn_on_timeout(skiff_conn *c, skiff_time now)
 {
     c->now = now;
     if (c->pacing_at <= now) c->pacing_at = SKIFF_TIME_NEVER; /* the next send may go */
+    if (conn_keep_alive_deadline(c) <= now) {
+        c->probes_pending[SKIFF_SPACE_APPLICATION] = 1; /* a PING, like a probe */
+        c->last_ack_eliciting_sent = now; /* no second one before it goes */
+    }
     conn_check_timeouts(c, now);
     if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return;
     if (skiff_recovery_timer(&c->recovery) <= now) {

@@ -99,6 +99,7 @@ typedef struct skiff_conn_config {
     /* Transport settings (RFC 9000 §18.2). */
     skiff_time idle_timeout;      /* 0: none */
     skiff_time handshake_timeout; /* 0: 10 s */
+    skiff_time keep_alive;        /* 0: none; else PING so no gap exceeds min(this, idle / 2) */
     uint64_t initial_max_data;
     uint64_t initial_max_stream_data;
     uint64_t max_data_window;   /* receive-window auto-tuning caps */

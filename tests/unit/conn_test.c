@@ -547,6 +547,39 @@ static void close_before_handshake_hides_the_application(void)
     pair_free(&p);
 }
 
+/*
+ * Seed 003's keep-alive: a 2 s idle timeout, a 1 s keep-alive, 10 s of
+ * application silence: the connection lives. Then the path goes dark for
+ * good (a blackhole from 10 s): keep-alive does not keep a dead peer alive,
+ * and the idle timeout ends the connection about 2 s later.
+ */
+static void keep_alive_but_not_beyond_a_dead_peer(void)
+{
+    skiff_sim_config cfg;
+    skiff_sim_config_default(&cfg);
+    char err[128];
+    CHECK_EQ(skiff_impair_parse(&cfg.up, "delay=5ms,blackhole=10s+1000s", err, sizeof err), 0);
+    CHECK_EQ(skiff_impair_parse(&cfg.down, "delay=5ms,blackhole=10s+1000s", err, sizeof err), 0);
+    peer client, server;
+    peer_init(&client, false, 51);
+    peer_init(&server, true, 52);
+    client.quiet = true;
+    client.cfg.idle_timeout = SKIFF_MS(2000);
+    client.cfg.keep_alive = SKIFF_MS(1000);
+    skiff_path path = path_of();
+    CHECK_EQ(skiff_conn_client_new(&client.conn, &client.cfg, &callbacks, &client, &path, cfg.start), 0);
+    skiff_sim sim;
+    CHECK_EQ(skiff_sim_init(&sim, &cfg, &ops, &client, &ops, &server), 0);
+    skiff_sim_run(&sim, cfg.start + SKIFF_MS(9900), NULL, NULL);
+    CHECK(client.handshake_done && !client.closed && !server.closed);
+    skiff_sim_run(&sim, cfg.start + SKIFF_MS(60000), NULL, NULL);
+    CHECK(client.closed);
+    CHECK_EQ(client.end.kind, SKIFF_END_IDLE_TIMEOUT);
+    skiff_sim_free(&sim);
+    peer_free(&client);
+    peer_free(&server);
+}
+
 int main(void)
 {
     uint8_t *cert, *key;
@@ -577,6 +610,7 @@ int main(void)
     RUN(close_reasons_are_utf8_and_bounded);
     RUN(peer_reason_not_utf8);
     RUN(close_before_handshake_hides_the_application);
+    RUN(keep_alive_but_not_beyond_a_dead_peer);
     free(payload);
     free(cert);
     free(key);
