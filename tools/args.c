@@ -1,4 +1,5 @@
 /* Option values shared by the subcommands: durations and ALPN lists. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +68,15 @@ int tool_tls13_priority(const char *list, char *out, size_t cap)
     }
     free(copy);
     return found && n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+int tool_parse_hex_key(const char *hex, uint8_t *out, size_t len)
+{
+    if (strlen(hex) != 2 * len) return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
 }

@@ -238,7 +238,7 @@ static const char serve_usage[] =
     "                   [--keylog FILE] [--idle-timeout DUR]\n"
     "                   [--handshake-timeout DUR] [--keep-alive DUR]\n"
     "                   [--tls13-ciphers LIST]\n"
-    "                   [--key-update] [--retry] [--0rtt] ROOT\n"
+    "                   [--key-update] [--retry] [--0rtt] [--reset-key HEX] ROOT\n"
     "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
     "self-signed certificate for localhost is made at start.\n";
 
@@ -247,12 +247,14 @@ int skiff_cmd_serve(int argc, char **argv)
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'}, {"cert", required_argument, 0, 'c'},
         {"key", required_argument, 0, 'k'},    {"retry", no_argument, 0, 'R'},
+        {"reset-key", required_argument, 0, 'X'},
         {"help", no_argument, 0, 'h'},         TOOL_OPTIONS_LONG, {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL;
     tool_options common;
     tool_options_init(&common);
     serve_ctx ctx = {0};
     bool retry = false;
+    const char *reset_key = NULL; /* hex: keep stateless reset tokens across restarts */
     int opt, taken;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -261,6 +263,7 @@ int skiff_cmd_serve(int argc, char **argv)
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
         case 'R': retry = true; break;
+        case 'X': reset_key = optarg; break;
         case 'h': fputs(serve_usage, stdout); return 0;
         default:
             if ((taken = tool_options_parse(&common, opt, optarg)) > 0) break;
@@ -300,8 +303,11 @@ int skiff_cmd_serve(int argc, char **argv)
         .stream_writable = on_writable, .closed = on_closed};
     skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = common.keylog,
                               .require_retry = retry};
-    if (tool_options_apply(&common, &ec.conn)) {
+    if (tool_options_apply(&common, &ec.conn) ||
+        (reset_key && tool_parse_hex_key(reset_key, common.static_key, sizeof common.static_key))) {
+        if (reset_key) tool_fail("bad --reset-key: want %zu bytes in hex", sizeof common.static_key);
         skiff_tls_credentials_free(creds);
+        tool_options_free(&common);
         return 1;
     }
     ec.conn.credentials = creds;
@@ -323,10 +329,11 @@ int skiff_cmd_serve(int argc, char **argv)
     signal(SIGTERM, on_signal);
     while (!stop_requested) skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(200));
     uint64_t retries = skiff_engine_retries_sent(ctx.engine);
+    uint64_t resets = skiff_engine_resets_sent(ctx.engine);
     skiff_engine_free(ctx.engine);
     skiff_tls_credentials_free(creds);
     tool_options_free(&common);
-    fprintf(stderr, "skiff serve: stopped after %lu requests, %llu retries\n", ctx.requests,
-            (unsigned long long)retries);
+    fprintf(stderr, "skiff serve: stopped after %lu requests, %llu retries, %llu stateless resets\n",
+            ctx.requests, (unsigned long long)retries, (unsigned long long)resets);
     return 0;
 }

@@ -51,6 +51,9 @@ int tool_parse_duration(const char *text, uint64_t *ns);
  * GnuTLS priority string. Returns 0, or -1 for an unknown suite. */
 int tool_tls13_priority(const char *list, char *out, size_t cap);
 
+/* Exactly len bytes from 2*len hex digits. Returns 0 or -1. */
+int tool_parse_hex_key(const char *hex, uint8_t *out, size_t len);
+
 /* Splits "h3,hq-interop" into at most max names (pointing into a copy the
  * caller frees with free(*storage)). Returns the count, or -1. */
 int tool_parse_alpn(const char *list, const char **names, size_t max, char **storage);

@@ -18,6 +18,7 @@
 #include "quic/packet_header.h"
 #include "quic/packet_protection.h"
 #include "quic/retry_token.h"
+#include "quic/stateless_reset.h"
 
 #define RX_BATCH 32
 #define RX_BUF 65536 /* room for a GRO-coalesced buffer */
@@ -56,7 +57,7 @@ struct skiff_engine {
     cid_slot *cids;
     size_t cids_cap, cids_used;
     size_t conns;
-    uint64_t retries_sent;
+    uint64_t retries_sent, resets_sent;
     engine_conn *all;
     engine_conn *dirty;
     FILE *keylog;
@@ -465,27 +466,68 @@ static engine_conn *accept_conn(skiff_engine *e, const skiff_udp_rx *rx, const s
     return ec;
 }
 
+/* RFC 9000 §6.1: a client's first datagram in a version we do not speak
+ * gets our versions, plus a greased one (§6.3) so clients learn to ignore
+ * versions they do not know. The connections speak v1 only for now. */
+static void send_version_negotiation(skiff_engine *e, const skiff_udp_rx *rx, const skiff_packet_header *h)
+{
+    uint8_t vn[600], grease;
+    on_random(&grease, 1, NULL);
+    const uint32_t versions[] = {SKIFF_QUIC_V1, 0x0a0a0a0au | ((uint32_t)(grease & 0xf0) << 20)};
+    skiff_ssize vl = skiff_version_negotiation_encode(vn, sizeof vn, h->scid, h->scid_len, h->dcid,
+                                                      h->dcid_len, versions, 2, grease & 0x7f);
+    if (vl > 0) {
+        skiff_udp_tx tx = {.data = vn, .len = (size_t)vl, .peer = &rx->peer};
+        skiff_udp_send(&e->udp, &tx, 1);
+    }
+}
+
+/*
+ * RFC 9000 §10.3: a short-header packet for a connection we do not have (a
+ * restart lost it) gets a stateless reset, with the token we derived for that
+ * connection ID from the same static key, so the peer ends at once instead of
+ * waiting for its idle timeout. Smaller than the trigger, so two endpoints
+ * cannot loop, and never for a trigger of 21 bytes or fewer (§10.3.3).
+ */
+static void send_stateless_reset(skiff_engine *e, const skiff_udp_rx *rx, const uint8_t *dcid,
+                                 size_t dcid_len, size_t trigger_len)
+{
+    uint8_t token[SKIFF_STATELESS_RESET_TOKEN_LEN], random[64], out[128];
+    skiff_stateless_reset_token(e->cfg.conn.static_key, dcid, dcid_len, token);
+    on_random(random, sizeof random, NULL);
+    skiff_ssize n = skiff_stateless_reset_build(out, sizeof out, token, trigger_len, random, sizeof random);
+    if (n <= 0) return;
+    skiff_udp_tx tx = {.data = out, .len = (size_t)n, .peer = &rx->peer};
+    skiff_udp_send(&e->udp, &tx, 1);
+    e->resets_sent++;
+}
+
 static void handle_datagram(skiff_engine *e, const skiff_udp_rx *rx, uint8_t *d, size_t len)
 {
     skiff_packet_header h;
     skiff_ssize n = skiff_packet_header_decode(&h, d, len, e->cfg.conn.cid_len, 0);
-    if (n == SKIFF_ERR_UNSUPPORTED_VERSION && e->server && len >= SKIFF_MIN_INITIAL_DATAGRAM) {
-        /* RFC 9000 §6.1: answer with our versions, plus a greased one (§6.3). */
-        uint8_t vn[256], grease;
-        on_random(&grease, 1, NULL);
-        const uint32_t versions[] = {SKIFF_QUIC_V1, SKIFF_QUIC_V2, 0x0a0a0a0au | ((uint32_t)grease << 4)};
-        skiff_ssize vl = skiff_version_negotiation_encode(vn, sizeof vn, h.scid, h.scid_len, h.dcid,
-                                                          h.dcid_len, versions, 3, grease & 0x7f);
-        if (vl > 0) {
-            skiff_udp_tx tx = {.data = vn, .len = (size_t)vl, .peer = &rx->peer};
-            skiff_udp_send(&e->udp, &tx, 1);
-        }
+    bool foreign_version = n == SKIFF_ERR_UNSUPPORTED_VERSION ||
+                           (n >= 0 && h.type == SKIFF_PKT_INITIAL && h.version != e->cfg.conn.version);
+    if (foreign_version && e->server && len >= SKIFF_MIN_INITIAL_DATAGRAM && !cid_find(e, h.dcid, h.dcid_len)) {
+        send_version_negotiation(e, rx, &h);
         return;
     }
     if (n < 0) return; /* not a packet we can route: drop */
     cid_slot *slot = cid_find(e, h.dcid, h.dcid_len);
     engine_conn *ec = slot ? slot->ec : NULL;
     if (!ec && e->server) ec = accept_conn(e, rx, &h);
+    if (!ec && h.type == SKIFF_PKT_1RTT && !e->server) {
+        /* A reset's DCID is random, so it routes nowhere: a client asks each
+         * of its connections (RFC 9000 §10.3.1). */
+        for (engine_conn *c = e->all; c; c = c->next)
+            if (skiff_conn_check_stateless_reset(c->conn, d, len, skiff_clock_now())) {
+                mark_dirty(e, c);
+                break;
+            }
+        return;
+    }
+    if (!ec && h.type == SKIFF_PKT_1RTT && e->cfg.conn.static_key)
+        send_stateless_reset(e, rx, h.dcid, h.dcid_len, len);
     if (!ec) return;
     skiff_path path;
     path_from(&path, &rx->local, &rx->peer);
@@ -641,4 +683,9 @@ size_t skiff_engine_connection_count(const skiff_engine *e)
 uint64_t skiff_engine_retries_sent(const skiff_engine *e)
 {
     return e->retries_sent;
+}
+
+uint64_t skiff_engine_resets_sent(const skiff_engine *e)
+{
+    return e->resets_sent;
 }

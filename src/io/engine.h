@@ -52,5 +52,6 @@ void skiff_engine_kick(skiff_engine *e, skiff_conn *c);
 skiff_loop *skiff_engine_loop(skiff_engine *e);
 size_t skiff_engine_connection_count(const skiff_engine *e);
 uint64_t skiff_engine_retries_sent(const skiff_engine *e);
+uint64_t skiff_engine_resets_sent(const skiff_engine *e);
 
 #endif

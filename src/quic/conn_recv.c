@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "quic/conn_internal.h"
+#include "quic/stateless_reset.h"
 
 static skiff_crypto_level level_of(skiff_packet_type t)
 {
@@ -184,6 +185,35 @@ static int on_retry(skiff_conn *c, const uint8_t *pkt, size_t len, const skiff_p
     return 0;
 }
 
+/*
+ * RFC 9000 §10.3.1: a datagram none of whose packets could be processed may
+ * be a stateless reset: it ends the connection when its last 16 bytes equal
+ * the reset token of a connection ID we have sent to (compared in constant
+ * time). The connection then sends nothing more (it drains).
+ */
+static bool check_stateless_reset(skiff_conn *c, const uint8_t tail[SKIFF_STATELESS_RESET_MIN_LEN],
+                                  skiff_time now)
+{
+    uint8_t tokens[SKIFF_CID_REMOTE_MAX][SKIFF_STATELESS_RESET_TOKEN_LEN];
+    size_t n = skiff_cid_remote_tokens(&c->remote_cids, tokens, SKIFF_CID_REMOTE_MAX);
+    if (!n || !skiff_stateless_reset_matches(tail, SKIFF_STATELESS_RESET_MIN_LEN,
+                                             (const uint8_t(*)[SKIFF_STATELESS_RESET_TOKEN_LEN])tokens, n))
+        return false;
+    if (c->state != CONN_HANDSHAKING && c->state != CONN_ESTABLISHED) return false;
+    c->end = (skiff_end_reason){.kind = SKIFF_END_STATELESS_RESET, .remote = true};
+    c->state = CONN_DRAINING;
+    c->close_deadline = now + 3 * skiff_recovery_pto_duration(&c->recovery);
+    conn_report_end(c);
+    return true;
+}
+
+bool skiff_conn_check_stateless_reset(skiff_conn *c, const uint8_t *dgram, size_t len, skiff_time now)
+{
+    if (len < SKIFF_STATELESS_RESET_MIN_LEN) return false;
+    c->now = now;
+    return check_stateless_reset(c, dgram + len - SKIFF_STATELESS_RESET_MIN_LEN, now);
+}
+
 /* Returns 0 when processed, 1 when dropped, negative when the connection closed. */
 static int process_packet(skiff_conn *c, uint8_t *pkt, size_t len, const skiff_packet_header *h,
                           uint8_t ecn, skiff_time now)
@@ -254,16 +284,23 @@ int skiff_conn_receive(skiff_conn *c, const skiff_path *path, uint8_t *dgram, si
         return 0;
     }
     c->bytes_received += len;
+    /* The last 16 bytes may be a stateless reset token; keep them before
+     * decryption, which works in place, changes them. */
+    uint8_t tail[SKIFF_STATELESS_RESET_MIN_LEN]; /* the token is its last 16 bytes */
+    if (len >= sizeof tail) memcpy(tail, dgram + len - sizeof tail, sizeof tail);
     skiff_datagram_iter it;
     skiff_datagram_iter_init(&it, dgram, len, c->cfg.cid_len, 0);
     skiff_packet_header h;
     const uint8_t *pkt;
+    bool processed = false;
     for (int guard = 0; guard < 16; guard++) {
         skiff_ssize n = skiff_datagram_iter_next(&it, &h, &pkt);
         if (n <= 0) break;
         int rv = process_packet(c, dgram + (pkt - dgram), (size_t)n, &h, ecn, now);
         if (rv < 0) break;
+        if (rv == 0) processed = true;
     }
+    if (!processed && len >= SKIFF_STATELESS_RESET_MIN_LEN) check_stateless_reset(c, tail, now);
     conn_notify_streams(c);
     return 0;
 }

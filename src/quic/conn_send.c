@@ -28,6 +28,9 @@ static bool streams_at(const skiff_conn *c, skiff_crypto_level level)
     return level == SKIFF_LEVEL_1RTT && (c->handshake_complete || c->role == SKIFF_ROLE_SERVER);
 }
 
+/* The smallest 1-RTT packet we send (see finish_packet). */
+#define SHORT_PACKET_MIN 48
+
 /* Room kept for a piggybacked ACK: a few ranges' worth. */
 #define ACK_RESERVE 48
 
@@ -270,7 +273,13 @@ static bool build_probe_packet(skiff_conn *c, skiff_packet_builder *b, skiff_tim
 static skiff_ssize finish_packet(skiff_conn *c, skiff_packet_builder *b, bool last)
 {
     size_t before = b->len;
-    skiff_ssize n = skiff_builder_finish(b, last && c->pad_datagram ? SKIFF_MIN_INITIAL_DATAGRAM : 0);
+    size_t pad_to = last && c->pad_datagram ? SKIFF_MIN_INITIAL_DATAGRAM : 0;
+    /* RFC 9000 §10.3: short packets are padded so that a peer which lost
+     * our connection can answer them with a stateless reset; peers refuse
+     * to reset small triggers (quic-go: 42 bytes or fewer). */
+    if (b->hdr.type == SKIFF_PKT_1RTT && pad_to < b->start + SHORT_PACKET_MIN)
+        pad_to = b->start + SHORT_PACKET_MIN;
+    skiff_ssize n = skiff_builder_finish(b, pad_to);
     if (n < 0) return n;
     skiff_sent_packet *rec = &c->open_record;
     rec->size = (uint32_t)(b->len - before);

@@ -154,6 +154,11 @@ void skiff_conn_free(skiff_conn *c);
 int skiff_conn_receive(skiff_conn *c, const skiff_path *path, uint8_t *dgram, size_t len,
                        uint8_t ecn, skiff_time now);
 
+/* A datagram that routed to no connection may be a stateless reset for this
+ * one (RFC 9000 §10.3.1: its DCID is random). Returns true when it was: the
+ * connection then ends with the stateless-reset reason. */
+bool skiff_conn_check_stateless_reset(skiff_conn *c, const uint8_t *dgram, size_t len, skiff_time now);
+
 /* Writes the next datagram to send into out[0..cap) and its path and ECN
  * mark. Returns its length, 0 when nothing is to be sent now. */
 skiff_ssize skiff_conn_send(skiff_conn *c, uint8_t *out, size_t cap, skiff_path *path,
