@@ -256,16 +256,27 @@ const char *skiff_end_reason_format(const skiff_end_reason *r, char *buf, size_t
     case SKIFF_END_IDLE_TIMEOUT: snprintf(buf, cap, "idle timeout"); break;
     case SKIFF_END_HANDSHAKE_TIMEOUT: snprintf(buf, cap, "handshake timeout"); break;
     case SKIFF_END_STATELESS_RESET: snprintf(buf, cap, "stateless reset by peer"); break;
-    case SKIFF_END_VERSION_NEGOTIATION: snprintf(buf, cap, "version negotiation failed"); break;
+    case SKIFF_END_VERSION_NEGOTIATION: {
+        size_t n = (size_t)snprintf(buf, cap, "version negotiation failed: ours");
+        for (size_t i = 0; i < r->ours_count && n < cap; i++)
+            n += (size_t)snprintf(buf + n, cap - n, " 0x%08x", r->ours[i]);
+        if (n < cap) n += (size_t)snprintf(buf + n, cap - n, ", theirs");
+        for (size_t i = 0; i < r->theirs_count && n < cap; i++)
+            n += (size_t)snprintf(buf + n, cap - n, " 0x%08x", r->theirs[i]);
+        break;
+    }
     case SKIFF_END_APPLICATION:
         snprintf(buf, cap, "application error 0x%llx %s%s%.*s", (unsigned long long)r->code, who,
                  r->reason_len ? ": " : "", (int)r->reason_len, r->reason);
         break;
-    case SKIFF_END_TRANSPORT:
-        snprintf(buf, cap, "transport error 0x%llx (%s) %s%s%.*s", (unsigned long long)r->code,
-                 skiff_transport_error_name(r->code), who, r->reason_len ? ": " : "",
+    case SKIFF_END_TRANSPORT: {
+        char frame[32] = "";
+        if (r->frame_type) snprintf(frame, sizeof frame, " in frame 0x%llx", (unsigned long long)r->frame_type);
+        snprintf(buf, cap, "transport error 0x%llx (%s)%s %s%s%.*s", (unsigned long long)r->code,
+                 skiff_transport_error_name(r->code), frame, who, r->reason_len ? ": " : "",
                  (int)r->reason_len, r->reason);
         break;
+    }
     }
     return buf;
 }

@@ -214,12 +214,36 @@ bool skiff_conn_check_stateless_reset(skiff_conn *c, const uint8_t *dgram, size_
     return check_stateless_reset(c, dgram + len - SKIFF_STATELESS_RESET_MIN_LEN, now);
 }
 
+/*
+ * Version Negotiation (RFC 9000 §6.2): only a client that has processed no
+ * packet from the server yet acts on one, and not when it lists the version
+ * the client chose (a forged or late VN); otherwise the versions have no
+ * overlap and the connection ends with both lists in its reason.
+ */
+static int on_version_negotiation(skiff_conn *c, const skiff_packet_header *h, skiff_time now)
+{
+    (void)now;
+    if (c->role != SKIFF_ROLE_CLIENT || c->dcid_switched || c->retried || c->state != CONN_HANDSHAKING)
+        return 1;
+    skiff_end_reason r = {.kind = SKIFF_END_VERSION_NEGOTIATION, .remote = true};
+    r.ours[r.ours_count++] = c->version;
+    for (size_t i = 0; i < h->versions_count; i++) {
+        uint32_t v = skiff_version_negotiation_version(h, i);
+        if (v == c->version) return 1; /* §6.2: "MUST ignore" */
+        if (r.theirs_count < sizeof r.theirs / sizeof r.theirs[0]) r.theirs[r.theirs_count++] = v;
+    }
+    c->end = r;
+    c->state = CONN_CLOSED; /* nothing to say to a server we cannot speak to */
+    conn_report_end(c);
+    return SKIFF_ERR_UNSUPPORTED_VERSION;
+}
+
 /* Returns 0 when processed, 1 when dropped, negative when the connection closed. */
 static int process_packet(skiff_conn *c, uint8_t *pkt, size_t len, const skiff_packet_header *h,
                           uint8_t ecn, skiff_time now)
 {
     if (h->type == SKIFF_PKT_RETRY) return on_retry(c, pkt, len, h);
-    if (h->type == SKIFF_PKT_VERSION_NEGOTIATION) return 1;
+    if (h->type == SKIFF_PKT_VERSION_NEGOTIATION) return on_version_negotiation(c, h, now);
     if (h->type != SKIFF_PKT_1RTT && h->version != c->version) return 1;
     skiff_crypto_level level = level_of(h->type);
     conn_level *l = &c->levels[level];

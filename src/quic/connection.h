@@ -60,6 +60,9 @@ typedef struct skiff_end_reason {
     uint64_t frame_type; /* transport: the frame that triggered it */
     char reason[SKIFF_REASON_MAX];
     size_t reason_len;
+    /* Version negotiation: the versions we offered and those the server listed. */
+    uint32_t ours[4], theirs[16];
+    size_t ours_count, theirs_count;
 } skiff_end_reason;
 
 /* Renders r as one line ("application error 0x42 by peer: ..."). */

@@ -24,15 +24,15 @@ port=$(grep -oE 'listening on 127.0.0.1:[0-9]+' "$tmp/serve.log" | grep -oE '[0-
 timeout 60 "$skiff" get --insecure -o "$tmp/big.out" "https://127.0.0.1:$port/big" 2>"$tmp/get.log" &
 good=$!
 fail=0
-# frames (hex) and the code the server must close with
+# frames (hex) and the code (and offending frame type) the server must close with
 cases=(
-    "0e0080989680 0178:0x3 (FLOW_CONTROL_ERROR)"
-    "0a47d00178:0x4 (STREAM_LIMIT_ERROR)"
-    "0f00000178 0f00050178:0x6 (FINAL_SIZE_ERROR)"
-    "06800f42400178:0xd (CRYPTO_BUFFER_EXCEEDED)"
-    "02800f4240000000:0xa (PROTOCOL_VIOLATION)"
-    "1f:0x7 (FRAME_ENCODING_ERROR)"
-    "1e:0xa (PROTOCOL_VIOLATION)"
+    "0e0080989680 0178:0x3 (FLOW_CONTROL_ERROR) in frame 0xe"
+    "0a47d00178:0x4 (STREAM_LIMIT_ERROR) in frame 0xa"
+    "0f00000178 0f00050178:0x6 (FINAL_SIZE_ERROR) in frame 0xf"
+    "06800f42400178:0xd (CRYPTO_BUFFER_EXCEEDED) in frame 0x6"
+    "02800f4240000000:0xa (PROTOCOL_VIOLATION) in frame 0x2"
+    "1f:0x7 (FRAME_ENCODING_ERROR) in frame 0x1f"
+    "1e:0xa (PROTOCOL_VIOLATION) in frame 0x1e"
 )
 for c in "${cases[@]}"; do
     frames=${c%%:*}

@@ -580,6 +580,44 @@ static void keep_alive_but_not_beyond_a_dead_peer(void)
     peer_free(&server);
 }
 
+/* A Version Negotiation packet to the client, as from the server. */
+static void send_vn(peer *client, const uint32_t *versions, size_t n, skiff_time now)
+{
+    const skiff_cid *ours = &client->conn->local_cids.entries[0].cid;
+    uint8_t dcid[8] = {0}, vn[128];
+    skiff_ssize len = skiff_version_negotiation_encode(vn, sizeof vn, ours->bytes, ours->len, dcid,
+                                                       sizeof dcid, versions, n, 0x11);
+    skiff_path path = path_of();
+    CHECK(len > 0);
+    skiff_conn_receive(client->conn, &path, vn, (size_t)len, 0, now);
+}
+
+/* RFC 9000 §6.2: a VN without our version ends the connection with both
+ * lists; one that lists our version, or comes after a packet from the
+ * server, is ignored. */
+static void version_negotiation_rules(void)
+{
+    static const uint32_t without_ours[] = {0xff00001d, 0x1a2a3a4a};
+    static const uint32_t with_ours[] = {0xff00001d, SKIFF_QUIC_V1};
+    pair p;
+    pair_connect(&p, false);
+    send_vn(&p.client, with_ours, 2, p.cfg.start);
+    CHECK(!p.client.closed);
+    send_vn(&p.client, without_ours, 2, p.cfg.start);
+    CHECK(p.client.closed);
+    CHECK_EQ(p.client.end.kind, SKIFF_END_VERSION_NEGOTIATION);
+    CHECK_EQ(p.client.end.theirs_count, 2);
+    char line[256];
+    CHECK(!strcmp(skiff_end_reason_format(&p.client.end, line, sizeof line),
+                  "version negotiation failed: ours 0x00000001, theirs 0xff00001d 0x1a2a3a4a"));
+    pair_free(&p);
+
+    pair_connect(&p, true);
+    send_vn(&p.client, without_ours, 2, p.sim.now); /* too late: ignored */
+    CHECK(!p.client.closed);
+    pair_free(&p);
+}
+
 int main(void)
 {
     uint8_t *cert, *key;
@@ -611,6 +649,7 @@ int main(void)
     RUN(peer_reason_not_utf8);
     RUN(close_before_handshake_hides_the_application);
     RUN(keep_alive_but_not_beyond_a_dead_peer);
+    RUN(version_negotiation_rules);
     free(payload);
     free(cert);
     free(key);
