@@ -11,6 +11,7 @@
 #include "quic/conn_internal.h" /* conn_test_inject */
 #include "quic/connection.h"
 #include "quic/packet_header.h"
+#include "quic/stateless_reset.h"
 #include "sim.h"
 #include "test.h"
 
@@ -618,6 +619,55 @@ static void version_negotiation_rules(void)
     pair_free(&p);
 }
 
+/* RFC 9000 §10.2.1: in the closing state each datagram may be answered with
+ * CONNECTION_CLOSE, but a flood gets a bounded number of answers. */
+static void flood_while_closing_is_bounded(void)
+{
+    pair p;
+    pair_connect(&p, true);
+    CHECK_EQ(skiff_conn_close(p.client.conn, 7, "bye", p.sim.now), 0);
+    skiff_path path = path_of();
+    int answers = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint8_t junk[60];
+        memset(junk, i, sizeof junk);
+        junk[0] = 0x40;
+        skiff_conn_receive(p.client.conn, &path, junk, sizeof junk, 0, p.sim.now + (skiff_time)i);
+        uint8_t out[1500];
+        uint8_t ecn;
+        while (skiff_conn_send(p.client.conn, out, sizeof out, &path, &ecn, p.sim.now + (skiff_time)i) > 0)
+            answers++;
+    }
+    CHECK(answers >= 1 && answers <= 32);
+    pair_free(&p);
+}
+
+/* RFC 9000 §10.3.1: a datagram ending in the server's reset token ends the
+ * connection; one ending in any other 16 bytes is only a packet that failed. */
+static void stateless_reset_needs_the_token(void)
+{
+    pair p;
+    pair_connect(&p, true);
+    const skiff_cid *server_cid = &p.server.conn->local_cids.entries[0].cid;
+    uint8_t reset[43];
+    memset(reset, 0x5a, sizeof reset);
+    reset[0] = 0x4a;
+    CHECK(!skiff_conn_check_stateless_reset(p.client.conn, reset, sizeof reset, p.sim.now));
+    skiff_path path = path_of();
+    uint8_t copy[sizeof reset];
+    memcpy(copy, reset, sizeof reset);
+    skiff_conn_receive(p.client.conn, &path, copy, sizeof copy, 0, p.sim.now);
+    CHECK(!p.client.closed);
+    skiff_stateless_reset_token(static_key, server_cid->bytes, server_cid->len, reset + sizeof reset - 16);
+    CHECK(!skiff_conn_check_stateless_reset(p.client.conn, reset, 20, p.sim.now)); /* too short */
+    CHECK(skiff_conn_check_stateless_reset(p.client.conn, reset, sizeof reset, p.sim.now));
+    CHECK(p.client.closed);
+    CHECK_EQ(p.client.end.kind, SKIFF_END_STATELESS_RESET);
+    char line[128];
+    CHECK(!strcmp(skiff_end_reason_format(&p.client.end, line, sizeof line), "stateless reset by peer"));
+    pair_free(&p);
+}
+
 int main(void)
 {
     uint8_t *cert, *key;
@@ -650,6 +700,8 @@ int main(void)
     RUN(close_before_handshake_hides_the_application);
     RUN(keep_alive_but_not_beyond_a_dead_peer);
     RUN(version_negotiation_rules);
+    RUN(flood_while_closing_is_bounded);
+    RUN(stateless_reset_needs_the_token);
     free(payload);
     free(cert);
     free(key);
