@@ -279,11 +279,17 @@ static skiff_ssize finish_packet(skiff_conn *c, skiff_packet_builder *b, bool la
      * to reset small triggers (quic-go: 42 bytes or fewer). */
     if (b->hdr.type == SKIFF_PKT_1RTT && pad_to < b->start + SHORT_PACKET_MIN)
         pad_to = b->start + SHORT_PACKET_MIN;
+    bool in_flight_before = b->in_flight;
     skiff_ssize n = skiff_builder_finish(b, pad_to);
     if (n < 0) return n;
     skiff_sent_packet *rec = &c->open_record;
     rec->size = (uint32_t)(b->len - before);
-    rec->in_flight = rec->in_flight || b->in_flight;
+    /* PADDING counts a packet in flight (RFC 9002 §2), but the few bytes that
+     * only make a short ACK packet resettable must not: nobody acknowledges
+     * an ACK-only packet, so it would sit in flight for good and the
+     * connection would stall with its loss timer disarmed. */
+    bool only_reset_padding = b->hdr.type == SKIFF_PKT_1RTT && !b->ack_eliciting && !c->pad_datagram;
+    rec->in_flight = rec->in_flight || (only_reset_padding ? in_flight_before : b->in_flight);
     skiff_recovery_on_packet_sent(&c->recovery, c->open_space, rec);
     if (rec->ack_eliciting) {
         c->last_ack_eliciting_sent = rec->time_sent;
