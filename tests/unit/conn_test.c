@@ -243,6 +243,12 @@ static run_result transfer(const char *up, const char *down, uint64_t seed, bool
     r.ok = why == SKIFF_SIM_DONE && client.have == TRANSFER_BYTES &&
            memcmp(client.data, payload, TRANSFER_BYTES) == 0;
 
+    /* Nothing stays in flight once the data is acknowledged: ACK-only packets
+     * (padded or not) are never counted in flight (RFC 9002 §2). */
+    skiff_sim_run(&sim, sim.now + SKIFF_MS(3000), NULL, NULL);
+    CHECK_U64(skiff_recovery_bytes_in_flight(&client.conn->recovery), 0);
+    CHECK_U64(skiff_recovery_bytes_in_flight(&server.conn->recovery), 0);
+
     /* The client closes; the server learns the application code and reason. */
     CHECK_EQ(skiff_conn_close(client.conn, 0x42, "done here", sim.now), 0);
     skiff_sim_run(&sim, sim.now + SKIFF_MS(60000), NULL, NULL);
