@@ -108,6 +108,7 @@ int skiff_range_set_remove(skiff_range_set *s, uint64_t start, uint64_t end)
 
 void skiff_range_set_remove_below(skiff_range_set *s, uint64_t below)
 {
+    if (s->count == 0) return; /* nothing held (and maybe no array yet) */
     size_t i = first_ending_at_or_after(s, below + 1);
     memmove(s->ranges, s->ranges + i, (s->count - i) * sizeof *s->ranges);
     s->count -= i;
