@@ -136,6 +136,17 @@ uint64_t skiff_range_set_contiguous_end(const skiff_range_set *s, uint64_t from)
     return from;
 }
 
+uint64_t skiff_range_set_next_start_above(const skiff_range_set *s, uint64_t v)
+{
+    size_t lo = 0, hi = s->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->ranges[mid].start <= v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->count ? s->ranges[lo].start : UINT64_MAX;
+}
+
 bool skiff_range_set_valid(const skiff_range_set *s)
 {
     for (size_t i = 0; i < s->count; i++) {

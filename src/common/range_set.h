@@ -61,6 +61,9 @@ bool skiff_range_set_contains(const skiff_range_set *s, uint64_t start, uint64_t
 /* Whether any value of [start, end) is in the set. */
 bool skiff_range_set_intersects(const skiff_range_set *s, uint64_t start, uint64_t end);
 
+/* The start of the first range that begins above v, or UINT64_MAX. */
+uint64_t skiff_range_set_next_start_above(const skiff_range_set *s, uint64_t v);
+
 /* The end of the range that starts at or below `from` and contains it, or `from`
  * itself when `from` is not in the set: how far data is contiguous from `from`. */
 uint64_t skiff_range_set_contiguous_end(const skiff_range_set *s, uint64_t from);

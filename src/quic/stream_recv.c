@@ -59,20 +59,6 @@ static int check_final_size(const skiff_stream_recv *r, uint64_t end, bool is_fi
     return 0;
 }
 
-/* The first start of a range of `s` above v, or UINT64_MAX. */
-static uint64_t next_start_above(const skiff_range_set *s, uint64_t v)
-{
-    size_t lo = 0, hi = s->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->ranges[mid].start <= v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->count ? s->ranges[lo].start : UINT64_MAX;
-}
-
 /* Whether adding [a, b) would need more ranges than the cap allows. */
 static bool would_exceed_cap(const skiff_range_set *s, uint64_t a, uint64_t b)
 {
@@ -121,7 +107,7 @@ int skiff_stream_recv_on_data(skiff_stream_recv *r, uint64_t offset, const uint8
             at = skiff_range_set_contiguous_end(&r->received, at);
             continue;
         }
-        uint64_t e = next_start_above(&r->received, at);
+        uint64_t e = skiff_range_set_next_start_above(&r->received, at);
         if (e > end) e = end;
         int rv = skiff_stream_chunks_write(&r->chunks, r->pool, at, data + (at - offset),
                                            (size_t)(e - at));

@@ -163,20 +163,6 @@ void skiff_stream_chunks_free(skiff_stream_chunks *c, skiff_stream_pool *p)
 
 /* ---- Range helpers ------------------------------------------------------- */
 
-/* The start of the first range of `s` that begins above v, or UINT64_MAX. */
-static uint64_t next_start_above(const skiff_range_set *s, uint64_t v)
-{
-    size_t lo = 0, hi = s->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->ranges[mid].start <= v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->count ? s->ranges[lo].start : UINT64_MAX;
-}
-
 /* Adds [start, end) to a capped set; at the cap, widens it over the gap to a
  * neighbouring range so that the range count does not grow. */
 static void add_widening(skiff_range_set *s, uint64_t start, uint64_t end)
@@ -250,7 +236,7 @@ bool skiff_stream_send_next(const skiff_stream_send *s, uint64_t max_len,
             a = skiff_range_set_contiguous_end(&s->acked, a);
         if (a >= b) continue;                         /* all of it acknowledged meanwhile */
         if (a >= limit || max_len == 0) return false; /* ranges are sorted */
-        uint64_t e = next_start_above(&s->acked, a);
+        uint64_t e = skiff_range_set_next_start_above(&s->acked, a);
         if (e > b) e = b;
         if (e > limit) e = limit;
         if (e - a > max_len) e = a + max_len;
@@ -342,7 +328,7 @@ void skiff_stream_send_on_lost(skiff_stream_send *s, uint64_t offset, size_t len
             a = skiff_range_set_contiguous_end(&s->acked, a);
             continue;
         }
-        uint64_t e = next_start_above(&s->acked, a);
+        uint64_t e = skiff_range_set_next_start_above(&s->acked, a);
         if (e > end) e = end;
         add_widening(&s->pending, a, e);
         a = e;
