@@ -108,8 +108,8 @@ run_case() { # run_case CASE CLIENT SERVER DIR
         # longer than a 30 s idle timeout. About one connection in a few
         # hundred meets one, so the handshake and idle timeouts are raised
         # for this case on every endpoint, as the interop runner allows.
-        client_extra=(--handshake-timeout 60s --idle-timeout 120s)
-        qg_client_extra=(--handshake-timeout 60s --max-idle-timeout 120s)
+        client_extra=(--handshake-timeout 120s --idle-timeout 120s)
+        qg_client_extra=(--handshake-timeout 120s --max-idle-timeout 120s)
         [ "$server" = skiff ] && server_extra=(--idle-timeout 120s)
         [ "$server" = quicgo ] && server_extra=(--max-idle-timeout 120s)
     fi
