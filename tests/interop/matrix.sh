@@ -72,7 +72,7 @@ start_server() { # start_server KIND LOG → prints the port
 start_relay() { # start_relay SERVER_PORT UP DOWN LOG → prints the relay's port
     local port=$1 up=$2 down=$3 log=$4
     "$relay" --listen 127.0.0.1:0 --server "127.0.0.1:$port" --up "$up" --down "$down" \
-        --duration 120 >"$log" 2>&1 &
+        --duration 600 >"$log" 2>&1 &
     echo $! >>"$pidfile"
     wait_for "$log" 'listening on 127.0.0.1:[0-9]+' | grep -oE '[0-9]+$'
 }
