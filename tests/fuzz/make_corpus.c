@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "corpus.h"
 #include "quic/frame.h"
 #include "quic/packet_header.h"
 #include "quic/packet_protection.h"
@@ -19,7 +20,7 @@
 static const char *root;
 static int seeds;
 
-static void write_seed(const char *target, const uint8_t *p, size_t len)
+void corpus_write_seed(const char *target, const uint8_t *p, size_t len)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", root, target);
@@ -122,7 +123,7 @@ static void packet_seeds(void)
         for (size_t t = 0; t < 4; t++) {
             d[0] = 8;
             size_t n = 1 + add_packet(d + 1, sizeof d - 1, types[t], versions[v]);
-            write_seed("packet", d, n);
+            corpus_write_seed("packet", d, n);
         }
     /* A coalesced Initial + Handshake + 1-RTT datagram. */
     size_t n = 1;
@@ -130,19 +131,19 @@ static void packet_seeds(void)
     n += add_packet(d + n, sizeof d - n, SKIFF_PKT_INITIAL, SKIFF_QUIC_V1);
     n += add_packet(d + n, sizeof d - n, SKIFF_PKT_HANDSHAKE, SKIFF_QUIC_V1);
     n += add_packet(d + n, sizeof d - n, SKIFF_PKT_1RTT, SKIFF_QUIC_V1);
-    write_seed("packet", d, n);
+    corpus_write_seed("packet", d, n);
 
     const uint32_t vn_versions[] = {SKIFF_QUIC_V1, SKIFF_QUIC_V2, 0x0a1a2a3a};
     skiff_ssize vn = skiff_version_negotiation_encode(d + 1, sizeof d - 1, cid, 8, cid, 4,
                                                       vn_versions, 3, 0x2a);
-    if (vn > 0) write_seed("packet", d, (size_t)vn + 1);
+    if (vn > 0) corpus_write_seed("packet", d, (size_t)vn + 1);
 
     skiff_packet_header retry = {.version = SKIFF_QUIC_V1, .dcid = cid, .dcid_len = 4,
                                  .scid = cid, .scid_len = 8, .token = token, .token_len = 16};
     skiff_ssize rl = skiff_retry_encode(d + 1, sizeof d - 1, &retry, 0);
     if (rl > 0) {
         memcpy(d + 1 + rl, token, 16); /* a tag-sized tail */
-        write_seed("packet", d, (size_t)rl + 17);
+        corpus_write_seed("packet", d, (size_t)rl + 17);
     }
 }
 
@@ -170,7 +171,7 @@ static void initial_seeds(void)
         }
         skiff_packet_keys_clear(&client);
         skiff_packet_keys_clear(&server);
-        write_seed("initial", d, sizeof d);
+        corpus_write_seed("initial", d, sizeof d);
     }
 }
 
@@ -201,7 +202,7 @@ static void transport_params_seeds(void)
     uint8_t buf[1 + SKIFF_TRANSPORT_PARAMS_MAX_LEN];
     buf[0] = 0;
     skiff_ssize n = skiff_transport_params_encode(buf + 1, sizeof buf - 1, &tp, SKIFF_ROLE_CLIENT, 7);
-    if (n > 0) write_seed("transport_params", buf, (size_t)n + 1);
+    if (n > 0) corpus_write_seed("transport_params", buf, (size_t)n + 1);
 
     tp.has_original_destination_connection_id = true;
     tp.original_destination_connection_id = tp.initial_source_connection_id;
@@ -214,7 +215,7 @@ static void transport_params_seeds(void)
     memcpy(tp.preferred_address.stateless_reset_token, token, 16);
     buf[0] = 1;
     n = skiff_transport_params_encode(buf + 1, sizeof buf - 1, &tp, SKIFF_ROLE_SERVER, 11);
-    if (n > 0) write_seed("transport_params", buf, (size_t)n + 1);
+    if (n > 0) corpus_write_seed("transport_params", buf, (size_t)n + 1);
 }
 
 int main(int argc, char **argv)
@@ -231,6 +232,8 @@ int main(int argc, char **argv)
     packet_seeds();
     transport_params_seeds();
     initial_seeds();
+    corpus_qpack_seeds();
+    corpus_h3_frame_seeds();
     printf("fuzz_corpus: %d seeds in %s\n", seeds, root);
     return 0;
 }
