@@ -1,9 +1,9 @@
 /*
  * `skiff get`: downloads one or more https URLs of one server over a single
- * QUIC connection, in parallel streams, byte-exact. This stage speaks
- * hq-interop (HTTP/0.9 over QUIC): "GET /path\r\n" on a bidirectional
- * stream, the file's bytes back. Exit status 0 only when every download
- * completed.
+ * QUIC connection, in parallel streams, byte-exact: HTTP/3 by default
+ * (get_h3.c), hq-interop with --alpn hq-interop (get_hq.c). Exit status 0
+ * only when every download completed (and, with -f, none had a status of
+ * 400 or more, which gives 22 as curl does).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,36 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/engine.h"
+#include "get.h"
 #include "tool.h"
 
 #define MAX_URLS 100000
 
-typedef struct download {
-    const char *url;
-    char path[2048];
-    char out_path[4096];
-    FILE *out; /* open while the download runs */
-    bool started, done;
-    uint64_t stream_id;
-    uint64_t bytes;
-} download;
-
-typedef struct get_ctx {
-    skiff_engine *engine;
-    skiff_conn *conn;
-    download *downloads;
-    size_t count, next, finished, failed, active;
-    bool handshake_done, closed, to_stdout, key_update;
-    const char *session_file; /* tickets are saved here, and read to resume */
-    bool got_ticket;
-    skiff_time ticket_wait_until; /* done, but waiting a moment for a ticket */
-    skiff_end_reason end;
-} get_ctx;
-
 /* https://host[:port]/path → "host:port" and "/path". */
 static int parse_url(const char *url, char *authority, size_t acap, char *host, size_t hcap,
-                     char *path, size_t pcap)
+                     char *path, size_t pcap, char *as_written, size_t wcap)
 {
     const char *p = url;
     if (strncmp(p, "https://", 8) != 0) return -1;
@@ -52,6 +30,9 @@ static int parse_url(const char *url, char *authority, size_t acap, char *host, 
     if (alen == 0 || alen >= acap || alen >= hcap) return -1;
     memcpy(authority, p, alen);
     authority[alen] = 0;
+    if (alen >= wcap) return -1;
+    memcpy(as_written, p, alen);
+    as_written[alen] = 0;
     snprintf(path, pcap, "%s", slash ? slash : "/");
     /* host without port, for the certificate check */
     const char *hend = authority[0] == '[' ? strchr(authority, ']') : strrchr(authority, ':');
@@ -72,7 +53,7 @@ static int parse_url(const char *url, char *authority, size_t acap, char *host, 
 }
 
 /* Opens the download's output; buffered, because data arrives packet by packet. */
-static int open_output(get_ctx *ctx, download *d)
+int get_open_output(get_ctx *ctx, download *d)
 {
     if (ctx->to_stdout) {
         d->out = stdout;
@@ -84,30 +65,7 @@ static int open_output(get_ctx *ctx, download *d)
     return 0;
 }
 
-static void start_downloads(get_ctx *ctx)
-{
-    while (ctx->next < ctx->count) {
-        download *d = &ctx->downloads[ctx->next];
-        uint64_t id;
-        if (!d->out && open_output(ctx, d)) {
-            ctx->next++, ctx->finished++, ctx->failed++;
-            continue;
-        }
-        if (skiff_conn_stream_open(ctx->conn, true, &id) != 0) return; /* stream limit: later */
-        char req[2100];
-        int n = snprintf(req, sizeof req, "GET %s\r\n", d->path);
-        if (skiff_conn_stream_write(ctx->conn, id, (const uint8_t *)req, (size_t)n, true) != n) {
-            skiff_conn_stream_reset(ctx->conn, id, 0);
-            return;
-        }
-        d->stream_id = id;
-        d->started = true;
-        ctx->next++;
-        ctx->active++;
-    }
-}
-
-static download *find_download(get_ctx *ctx, uint64_t id)
+download *get_find(get_ctx *ctx, uint64_t id)
 {
     /* Streams are opened in order: client bidi IDs are 0, 4, 8, ... */
     size_t index = (size_t)(id / 4);
@@ -118,7 +76,15 @@ static download *find_download(get_ctx *ctx, uint64_t id)
     return NULL;
 }
 
-static void finish(get_ctx *ctx, download *d, bool ok)
+static bool is_h3(const get_ctx *ctx) { return ctx->h3 != NULL; }
+
+static void start_downloads(get_ctx *ctx)
+{
+    if (is_h3(ctx)) get_h3_start(ctx);
+    else get_hq_start(ctx);
+}
+
+void get_finish(get_ctx *ctx, download *d, bool ok)
 {
     d->done = true;
     ctx->finished++;
@@ -137,24 +103,34 @@ static void finish(get_ctx *ctx, download *d, bool ok)
             ctx->ticket_wait_until = skiff_clock_now() + SKIFF_MS(500);
             return;
         }
-        skiff_conn_close(ctx->conn, 0, "", skiff_clock_now());
+        skiff_conn_close(ctx->conn, ctx->h3 ? SKIFF_H3_NO_ERROR : 0, "", skiff_clock_now());
         skiff_engine_kick(ctx->engine, ctx->conn);
     } else {
         start_downloads(ctx);
     }
 }
 
+static void replay_early_streams(get_ctx *ctx);
+
 static void on_handshake_done(skiff_conn *c, void *ud)
 {
     get_ctx *ctx = ud;
     (void)c;
     ctx->handshake_done = true;
-    fprintf(stderr, "skiff get: connected, alpn %s, %s\n", skiff_conn_alpn(ctx->conn),
-            skiff_conn_cipher_name(ctx->conn));
+    ctx->connected_at = skiff_clock_now();
+    fprintf(stderr, "skiff get: connected, alpn %s, %s, handshake %.1f ms\n", skiff_conn_alpn(ctx->conn),
+            skiff_conn_cipher_name(ctx->conn), (double)(ctx->connected_at - ctx->started_at) / 1e6);
     if (ctx->key_update) skiff_conn_key_update(ctx->conn);
     if (skiff_conn_retried(ctx->conn)) fprintf(stderr, "skiff get: address validated by a Retry\n");
     if (ctx->session_file)
         fprintf(stderr, "skiff get: resumed %s\n", skiff_conn_resumed(ctx->conn) ? "yes" : "no");
+    if (!ctx->h3 && !strcmp(skiff_conn_alpn(ctx->conn), "h3")) {
+        if (get_h3_attach(ctx)) {
+            skiff_conn_close(ctx->conn, SKIFF_H3_INTERNAL_ERROR, "", skiff_clock_now());
+            return;
+        }
+        replay_early_streams(ctx);
+    }
     start_downloads(ctx);
 }
 
@@ -166,7 +142,7 @@ static void on_session_ticket(skiff_conn *c, const uint8_t *data, size_t len, vo
     ctx->got_ticket = true;
     if (ctx->ticket_wait_until) {
         ctx->ticket_wait_until = 0;
-        skiff_conn_close(c, 0, "", skiff_clock_now());
+        skiff_conn_close(c, ctx->h3 ? SKIFF_H3_NO_ERROR : 0, "", skiff_clock_now());
     }
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", ctx->session_file);
@@ -196,45 +172,57 @@ static void on_streams_available(skiff_conn *c, void *ud)
 {
     get_ctx *ctx = ud;
     (void)c;
-    if (ctx->handshake_done) start_downloads(ctx);
+    if (is_h3(ctx)) skiff_h3_conn_on_streams_available(ctx->h3);
+    else if (ctx->handshake_done) start_downloads(ctx);
 }
 
 static void on_readable(skiff_conn *c, uint64_t id, void *ud)
 {
     get_ctx *ctx = ud;
-    download *d = find_download(ctx, id);
-    if (!d || d->done) return;
-    static uint8_t buf[65536];
-    for (int guard = 0; guard < 1024; guard++) {
-        bool fin = false;
-        skiff_ssize n = skiff_conn_stream_read(c, id, buf, sizeof buf, &fin);
-        if (n < 0) {
-            finish(ctx, d, false);
-            return;
-        }
-        if (n > 0 && fwrite(buf, 1, (size_t)n, d->out) != (size_t)n) {
-            fprintf(stderr, "skiff get: %s: %s\n", d->out_path, strerror(errno));
-            finish(ctx, d, false);
-            return;
-        }
-        d->bytes += (uint64_t)n;
-        if (fin) {
-            finish(ctx, d, true);
-            return;
-        }
-        if (n == 0) return;
+    (void)c;
+    if (is_h3(ctx)) skiff_h3_conn_on_readable(ctx->h3, id);
+    else get_hq_readable(ctx, id);
+}
+
+static void on_opened(skiff_conn *c, uint64_t id, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    if (is_h3(ctx)) skiff_h3_conn_on_opened(ctx->h3, id);
+    else if (!ctx->handshake_done && ctx->early_count < sizeof ctx->early_streams / sizeof ctx->early_streams[0])
+        ctx->early_streams[ctx->early_count++] = id;
+}
+
+/* Tells a freshly attached HTTP/3 connection about the streams that came first. */
+static void replay_early_streams(get_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->early_count && ctx->h3; i++) {
+        skiff_h3_conn_on_opened(ctx->h3, ctx->early_streams[i]);
+        skiff_h3_conn_on_readable(ctx->h3, ctx->early_streams[i]);
     }
+    ctx->early_count = 0;
+}
+
+static void on_writable(skiff_conn *c, uint64_t id, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    if (is_h3(ctx)) skiff_h3_conn_on_writable(ctx->h3, id);
 }
 
 static void on_reset(skiff_conn *c, uint64_t id, uint64_t code, void *ud)
 {
     get_ctx *ctx = ud;
     (void)c;
-    download *d = find_download(ctx, id);
-    if (!d || d->done) return;
-    fprintf(stderr, "skiff get: %s: the server reset the stream (code 0x%llx)\n", d->url,
-            (unsigned long long)code);
-    finish(ctx, d, false);
+    if (is_h3(ctx)) skiff_h3_conn_on_reset(ctx->h3, id, code);
+    else get_hq_reset(ctx, id, code);
+}
+
+static void on_stopped(skiff_conn *c, uint64_t id, uint64_t code, void *ud)
+{
+    get_ctx *ctx = ud;
+    (void)c;
+    if (is_h3(ctx)) skiff_h3_conn_on_stop_sending(ctx->h3, id, code);
 }
 
 static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
@@ -242,6 +230,7 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
     get_ctx *ctx = ud;
     ctx->closed = true;
     ctx->end = *why;
+    if (ctx->h3) skiff_h3_conn_on_closed(ctx->h3, why->kind == SKIFF_END_APPLICATION ? why->code : SKIFF_H3_INTERNAL_ERROR);
     if (ctx->session_file) fprintf(stderr, "skiff get: 0-RTT %s\n", skiff_conn_early_data(c));
     uint64_t initiated, followed;
     skiff_conn_key_update_counts(c, &initiated, &followed);
@@ -256,8 +245,14 @@ static const char get_usage[] =
     "                 [--keylog FILE] [--idle-timeout DUR]\n"
     "                 [--handshake-timeout DUR] [--keep-alive DUR]\n"
     "                 [--tls13-ciphers LIST]\n"
-    "                 [--key-update] [--session-file FILE [--0rtt]] URL...\n"
-    "Downloads the URLs (all of one server) over one QUIC connection (ALPN hq-interop).\n";
+    "                 [--key-update] [--session-file FILE [--0rtt]]\n"
+    "                 [-v] [-I] [-f] [--parallel-max N] URL...\n"
+    "Downloads the URLs (all of one server) over one QUIC connection: HTTP/3 (ALPN h3)\n"
+    "by default, HTTP/0.9 with --alpn hq-interop.\n"
+    "  -v                print the request and response headers on stderr\n"
+    "  -I, --head        send HEAD and print the response headers\n"
+    "  -f, --fail        exit 22 when a response has a status of 400 or more\n"
+    "  --parallel-max N  requests in flight at once (default 100)\n";
 
 /* Where each download goes: -o FILE, -O DIR/basename, or stdout. */
 static void name_outputs(get_ctx *ctx, const char *out_file, const char *out_dir)
@@ -282,21 +277,33 @@ int skiff_cmd_get(int argc, char **argv)
         {"output", required_argument, 0, 'o'}, {"output-dir", required_argument, 0, 'O'},
         {"cacert", required_argument, 0, 'C'}, {"insecure", no_argument, 0, 'k'},
         {"session-file", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'},
+        {"verbose", no_argument, 0, 'v'},      {"head", no_argument, 0, 'I'},
+        {"fail", no_argument, 0, 'f'},         {"parallel-max", required_argument, 0, 'P'},
         TOOL_OPTIONS_LONG, {0, 0, 0, 0}};
     const char *out_file = NULL, *out_dir = NULL, *cacert = NULL;
     tool_options common;
     tool_options_init(&common);
-    bool insecure = false;
+    common.alpn = "h3";
+    bool insecure = false, verbose = false, head_only = false, fail_http = false;
+    unsigned long parallel_max = 100;
+    char *end;
     const char *session_file = NULL;
     int opt, taken;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:O:kh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:O:khvIf", opts, NULL)) != -1) {
         switch (opt) {
         case 'o': out_file = optarg; break;
         case 'O': out_dir = optarg; break;
         case 'C': cacert = optarg; break;
         case 'k': insecure = true; break;
         case 'S': session_file = optarg; break;
+        case 'v': verbose = true; break;
+        case 'I': head_only = true; break;
+        case 'f': fail_http = true; break;
+        case 'P':
+            parallel_max = strtoul(optarg, &end, 10);
+            if (*end || parallel_max == 0 || parallel_max > 100000) return tool_fail("bad --parallel-max '%s'", optarg);
+            break;
         case 'h': fputs(get_usage, stdout); return 0;
         default:
             if ((taken = tool_options_parse(&common, opt, optarg)) > 0) break;
@@ -314,7 +321,9 @@ int skiff_cmd_get(int argc, char **argv)
     if (out_file && count > 1) return tool_fail("-o takes one URL; use -O DIR for several");
 
     get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = common.key_update,
-                   .session_file = session_file};
+                   .session_file = session_file, .verbose = verbose, .head_only = head_only,
+                   .fail_http = fail_http, .parallel_max = parallel_max,
+                   .progress = isatty(STDERR_FILENO) && !verbose};
     uint8_t *session = NULL;
     size_t session_len = session_file ? load_session(session_file, &session) : 0;
     if (ctx.to_stdout && count > 1) return tool_fail("several URLs need -O DIR");
@@ -322,16 +331,17 @@ int skiff_cmd_get(int argc, char **argv)
     if (!ctx.downloads) return tool_fail("out of memory");
     char authority[300] = "", host[300] = "";
     for (size_t i = 0; i < count; i++) {
-        char a[300], h[300];
+        char a[300], h[300], w[300];
         download *d = &ctx.downloads[i];
         d->url = argv[optind + (int)i];
-        if (parse_url(d->url, a, sizeof a, h, sizeof h, d->path, sizeof d->path)) {
+        if (parse_url(d->url, a, sizeof a, h, sizeof h, d->path, sizeof d->path, w, sizeof w)) {
             free(ctx.downloads);
             return tool_fail("%s: not an https:// URL", d->url);
         }
         if (i == 0) {
             strcpy(authority, a);
             strcpy(host, h);
+            strcpy(ctx.authority, w);
         } else if (strcmp(a, authority)) {
             free(ctx.downloads);
             return tool_fail("all URLs must name one server (%s, %s)", authority, a);
@@ -340,7 +350,7 @@ int skiff_cmd_get(int argc, char **argv)
     name_outputs(&ctx, out_file, out_dir);
     int status = 0;
     /* Fail before connecting when the first output cannot be written. */
-    if (open_output(&ctx, &ctx.downloads[0])) status = 1;
+    if (!head_only && get_open_output(&ctx, &ctx.downloads[0])) status = 1;
     skiff_tls_credentials *creds = NULL;
     skiff_engine_config ec = {.user_data = &ctx, .keylog_file = common.keylog};
     if (!status) status = tool_options_apply(&common, &ec.conn);
@@ -352,8 +362,10 @@ int skiff_cmd_get(int argc, char **argv)
     }
     if (!status) {
         static const skiff_conn_callbacks cb = {.handshake_done = on_handshake_done,
+                                                .stream_opened = on_opened,
                                                 .stream_readable = on_readable,
-                                                .stream_reset = on_reset,
+                                                .stream_writable = on_writable,
+                                                .stream_reset = on_reset, .stream_stopped = on_stopped,
                                                 .streams_available = on_streams_available,
                                                 .session_ticket = on_session_ticket,
                                                 .closed = on_closed};
@@ -365,31 +377,43 @@ int skiff_cmd_get(int argc, char **argv)
         char target[320];
         snprintf(target, sizeof target, "%s", authority);
         if (!strncmp(target, "localhost:", 10)) snprintf(target, sizeof target, "127.0.0.1:%s", authority + 10);
+        ctx.started_at = skiff_clock_now();
         int rv = skiff_engine_new(&ctx.engine, &ec);
         if (!rv) rv = skiff_engine_connect(ctx.engine, target, &ctx.conn);
         if (rv) status = tool_fail("cannot connect to %s: %s", authority, tool_error_text(rv));
         /* Resuming with 0-RTT: the requests go out in the first flight. */
         if (!status && skiff_conn_early_data_possible(ctx.conn)) {
-            start_downloads(&ctx);
+            if (!strcmp(ec.conn.alpn[0], "h3") && get_h3_attach(&ctx)) status = 1;
+            if (!status) start_downloads(&ctx);
             skiff_engine_kick(ctx.engine, ctx.conn);
         }
         /* The connection's own timers (handshake, idle) bound this loop. */
         while (!status && !ctx.closed) {
             skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(100));
+            get_progress_tick(&ctx, false);
             if (ctx.ticket_wait_until && skiff_clock_now() >= ctx.ticket_wait_until) {
                 ctx.ticket_wait_until = 0;
-                skiff_conn_close(ctx.conn, 0, "", skiff_clock_now());
+                skiff_conn_close(ctx.conn, ctx.h3 ? SKIFF_H3_NO_ERROR : 0, "", skiff_clock_now());
                 skiff_engine_kick(ctx.engine, ctx.conn);
             }
         }
+        get_progress_tick(&ctx, true);
         if (!status && ctx.finished == ctx.count && ctx.failed == 0) {
             status = 0;
+            double secs = (double)(skiff_clock_now() - (ctx.connected_at ? ctx.connected_at : ctx.started_at)) / 1e9;
+            if (ctx.count > 1 || ctx.total_bytes >= 1000000)
+                fprintf(stderr, "skiff get: %zu responses, %llu bytes in %.3f s, %.1f MB/s\n", ctx.count,
+                        (unsigned long long)ctx.total_bytes, secs, secs > 0 ? (double)ctx.total_bytes / secs / 1e6 : 0.0);
         } else if (!status) {
             char line[512];
-            if (ctx.end.kind != SKIFF_END_NONE && !(ctx.end.kind == SKIFF_END_APPLICATION && ctx.end.code == 0 && !ctx.end.remote))
+            bool clean = ctx.end.kind == SKIFF_END_APPLICATION && !ctx.end.remote &&
+                         (ctx.end.code == 0 || ctx.end.code == SKIFF_H3_NO_ERROR);
+            if (ctx.end.kind != SKIFF_END_NONE && !clean)
                 fprintf(stderr, "skiff get: %s\n", skiff_end_reason_format(&ctx.end, line, sizeof line));
             status = tool_fail("%zu of %zu downloads failed", ctx.count - (ctx.finished - ctx.failed), ctx.count);
         }
+        if (status == 1 && ctx.fail_http && ctx.http_errors) status = 22; /* curl -f */
+        skiff_h3_conn_free(ctx.h3);
         skiff_engine_free(ctx.engine);
     }
     for (size_t i = 0; i < count; i++)

@@ -1,11 +1,11 @@
 /*
- * `skiff serve`: serves the files under ROOT over QUIC. This stage speaks
- * hq-interop (HTTP/0.9 over QUIC, the interop runner's transfer protocol):
- * a request is "GET /path\r\n" on a client-initiated bidirectional stream,
- * the response the file's bytes and a FIN. HTTP/3 comes in its own issue.
+ * `skiff serve`: serves the files under ROOT over QUIC, in HTTP/3 (serve_h3.c)
+ * or hq-interop (serve_hq.c) as each connection's ALPN chose; both are
+ * offered by default. SIGTERM or SIGINT stops it gracefully: every HTTP/3
+ * connection gets a GOAWAY and finishes the requests in flight, hq-interop
+ * ones are closed, and the process exits once they are gone (or after 10 s).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,187 +15,36 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/engine.h"
+#include "serve.h"
 #include "tool.h"
-
-#define REQUEST_MAX 2048
-#define CHUNK 65536
-
-typedef struct hq_request {
-    uint64_t stream_id;
-    char line[REQUEST_MAX];
-    size_t line_len;
-    int fd;             /* the file being sent, -1 before/after */
-    uint64_t size, sent;
-    uint8_t pending[CHUNK]; /* read from the file, not yet taken by the stream */
-    size_t pending_off, pending_len;
-    struct hq_request *next;
-} hq_request;
-
-typedef struct serve_ctx {
-    const char *root;
-    bool key_update; /* initiate a key update on every connection */
-    skiff_engine *engine;
-    unsigned long requests;
-} serve_ctx;
 
 static volatile sig_atomic_t stop_requested;
 
-static hq_request **requests_of(skiff_conn *c)
+/* The state of a connection, made at its first event; HTTP/3 is attached
+ * as soon as TLS has chosen h3 (at the handshake, or earlier for 0-RTT). */
+static serve_conn *conn_state(serve_ctx *ctx, skiff_conn *c)
 {
-    hq_request **head = skiff_conn_app_data(c);
-    if (!head) {
-        head = calloc(1, sizeof *head);
-        skiff_conn_set_app_data(c, head);
+    serve_conn *sc = skiff_conn_app_data(c);
+    if (!sc) {
+        sc = calloc(1, sizeof *sc);
+        if (!sc) return NULL;
+        sc->conn = c;
+        sc->ctx = ctx;
+        sc->next = ctx->conns;
+        if (sc->next) sc->next->prev = sc;
+        ctx->conns = sc;
+        skiff_conn_set_app_data(c, sc);
     }
-    return head;
-}
-
-static hq_request *find_request(skiff_conn *c, uint64_t id, bool create)
-{
-    hq_request **head = requests_of(c);
-    if (!head) return NULL;
-    for (hq_request *r = *head; r; r = r->next)
-        if (r->stream_id == id) return r;
-    if (!create) return NULL;
-    hq_request *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->stream_id = id;
-    r->fd = -1;
-    r->next = *head;
-    *head = r;
-    return r;
-}
-
-static void drop_request(skiff_conn *c, hq_request *r)
-{
-    hq_request **head = requests_of(c);
-    for (hq_request **p = head; *p; p = &(*p)->next)
-        if (*p == r) {
-            *p = r->next;
-            break;
+    if (!sc->h3 && !strcmp(skiff_conn_alpn(c), "h3")) {
+        int rv = serve_h3_attach(ctx, sc);
+        if (rv) {
+            fprintf(stderr, "skiff serve: HTTP/3: %s\n", tool_error_text(rv));
+            skiff_conn_close(c, SKIFF_H3_INTERNAL_ERROR, "", skiff_conn_now(c));
+            return NULL;
         }
-    if (r->fd >= 0) close(r->fd);
-    free(r);
-}
-
-/* Maps "/a/b.txt" under root, refusing anything that climbs out of it. */
-static int open_under_root(const char *root, const char *path, uint64_t *size)
-{
-    if (path[0] != '/' || strstr(path, "/../") || strstr(path, "/./") ||
-        (strlen(path) >= 3 && !strcmp(path + strlen(path) - 3, "/..")))
-        return -1;
-    char full[4096];
-    if (snprintf(full, sizeof full, "%s%s", root, path) >= (int)sizeof full) return -1;
-    int fd = open(full, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return -1;
+        if (ctx->shutting_down) skiff_h3_shutdown(sc->h3);
     }
-    *size = (uint64_t)st.st_size;
-    return fd;
-}
-
-/* Pushes file bytes into the stream until it takes no more or the file ends. */
-static void pump(skiff_conn *c, hq_request *r)
-{
-    for (int guard = 0; guard < 4096 && r->fd >= 0; guard++) {
-        if (r->pending_off == r->pending_len) {
-            ssize_t n = read(r->fd, r->pending, CHUNK);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                close(r->fd);
-                r->fd = -1;
-                skiff_conn_stream_write(c, r->stream_id, NULL, 0, true);
-                break;
-            }
-            r->pending_off = 0;
-            r->pending_len = (size_t)n;
-        }
-        bool last = r->sent + (r->pending_len - r->pending_off) == r->size;
-        skiff_ssize took = skiff_conn_stream_write(c, r->stream_id, r->pending + r->pending_off,
-                                                   r->pending_len - r->pending_off, last);
-        if (took <= 0) break; /* the send buffer is full: wait for stream_writable */
-        r->pending_off += (size_t)took;
-        r->sent += (uint64_t)took;
-        if (last && r->pending_off == r->pending_len) {
-            close(r->fd);
-            r->fd = -1;
-        }
-    }
-    if (r->fd < 0 && r->sent == r->size) drop_request(c, r);
-}
-
-static void start_response(serve_ctx *ctx, skiff_conn *c, hq_request *r)
-{
-    char path[REQUEST_MAX];
-    if (sscanf(r->line, "GET %2047s", path) != 1) {
-        fprintf(stderr, "skiff serve: malformed request on stream %llu\n",
-                (unsigned long long)r->stream_id);
-        skiff_conn_stream_reset(c, r->stream_id, 0x10c);
-        drop_request(c, r);
-        return;
-    }
-    r->fd = open_under_root(ctx->root, path, &r->size);
-    ctx->requests++;
-    printf("GET %s %s %llu\n", path, r->fd >= 0 ? "200" : "404",
-           (unsigned long long)(r->fd >= 0 ? r->size : 0));
-    fflush(stdout);
-    if (r->fd < 0) {
-        skiff_conn_stream_reset(c, r->stream_id, 0x10c); /* hq-interop has no status line */
-        drop_request(c, r);
-        return;
-    }
-    if (r->size == 0) {
-        close(r->fd);
-        r->fd = -1;
-        skiff_conn_stream_write(c, r->stream_id, NULL, 0, true);
-        drop_request(c, r);
-        return;
-    }
-    pump(c, r);
-}
-
-/* A request starts when the client opens a stream; data arriving later for a
- * stream already answered (a retransmission) is not a new request. */
-static void on_opened(skiff_conn *c, uint64_t id, void *ud)
-{
-    (void)ud;
-    find_request(c, id, true);
-}
-
-static void on_readable(skiff_conn *c, uint64_t id, void *ud)
-{
-    serve_ctx *ctx = ud;
-    hq_request *r = find_request(c, id, false);
-    if (!r) return;
-    for (int guard = 0; guard < 64; guard++) {
-        bool fin = false;
-        uint8_t buf[512];
-        skiff_ssize n = skiff_conn_stream_read(c, id, buf, sizeof buf, &fin);
-        if (n < 0) return;
-        if (r->fd < 0 && r->sent == 0) {
-            size_t take = (size_t)n;
-            if (r->line_len + take >= REQUEST_MAX) take = REQUEST_MAX - 1 - r->line_len;
-            memcpy(r->line + r->line_len, buf, take);
-            r->line_len += take;
-            r->line[r->line_len] = 0;
-            if (strstr(r->line, "\r\n") || strstr(r->line, "\n") || fin) {
-                start_response(ctx, c, r);
-                return;
-            }
-        }
-        if (n == 0 || fin) return;
-    }
-}
-
-static void on_writable(skiff_conn *c, uint64_t id, void *ud)
-{
-    (void)ud;
-    hq_request *r = find_request(c, id, false);
-    if (r && r->fd >= 0) pump(c, r);
+    return sc;
 }
 
 static void on_handshake_done(skiff_conn *c, void *ud)
@@ -204,26 +53,100 @@ static void on_handshake_done(skiff_conn *c, void *ud)
     if (ctx->key_update) skiff_conn_key_update(c);
     if (skiff_conn_resumed(c))
         fprintf(stderr, "skiff serve: resumed session, 0-RTT %s\n", skiff_conn_early_data(c));
+    conn_state(ctx, c);
+}
+
+static void on_opened(skiff_conn *c, uint64_t id, void *ud)
+{
+    serve_ctx *ctx = ud;
+    serve_conn *sc = conn_state(ctx, c);
+    if (sc && sc->h3) skiff_h3_conn_on_opened(sc->h3, id);
+    else if (sc) serve_hq_opened(ctx, sc, id);
+}
+
+static void on_readable(skiff_conn *c, uint64_t id, void *ud)
+{
+    serve_ctx *ctx = ud;
+    serve_conn *sc = conn_state(ctx, c);
+    if (!sc) return;
+    if (sc->h3) skiff_h3_conn_on_readable(sc->h3, id);
+    else serve_hq_readable(ctx, sc, id);
+}
+
+static void on_writable(skiff_conn *c, uint64_t id, void *ud)
+{
+    serve_ctx *ctx = ud;
+    serve_conn *sc = skiff_conn_app_data(c);
+    if (!sc) return;
+    if (sc->h3) skiff_h3_conn_on_writable(sc->h3, id);
+    else serve_hq_writable(ctx, sc, id);
+}
+
+static void on_reset(skiff_conn *c, uint64_t id, uint64_t code, void *ud)
+{
+    (void)ud;
+    serve_conn *sc = skiff_conn_app_data(c);
+    if (sc && sc->h3) skiff_h3_conn_on_reset(sc->h3, id, code);
+}
+
+static void on_stopped(skiff_conn *c, uint64_t id, uint64_t code, void *ud)
+{
+    (void)ud;
+    serve_conn *sc = skiff_conn_app_data(c);
+    if (sc && sc->h3) skiff_h3_conn_on_stop_sending(sc->h3, id, code);
 }
 
 static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
 {
-    (void)ud;
+    serve_ctx *ctx = ud;
     uint64_t initiated, followed;
     skiff_conn_key_update_counts(c, &initiated, &followed);
     if (initiated || followed)
         fprintf(stderr, "skiff serve: key updates: initiated %llu, followed %llu\n",
                 (unsigned long long)initiated, (unsigned long long)followed);
-    hq_request **head = skiff_conn_app_data(c);
-    if (head) {
-        while (*head) drop_request(c, *head);
-        free(head);
+    serve_conn *sc = skiff_conn_app_data(c);
+    if (sc) {
+        if (sc->h3) skiff_h3_conn_on_closed(sc->h3, SKIFF_H3_NO_ERROR);
+        serve_h3_free(sc);
+        serve_hq_free(sc);
+        if (sc->prev) sc->prev->next = sc->next;
+        else ctx->conns = sc->next;
+        if (sc->next) sc->next->prev = sc->prev;
+        free(sc);
         skiff_conn_set_app_data(c, NULL);
     }
-    if (why->kind != SKIFF_END_APPLICATION || why->code != 0) {
+    bool clean = why->kind == SKIFF_END_APPLICATION && (why->code == 0 || why->code == SKIFF_H3_NO_ERROR);
+    if (!clean) {
         char line[512];
         fprintf(stderr, "skiff serve: connection ended: %s\n",
                 skiff_end_reason_format(why, line, sizeof line));
+    }
+}
+
+/* GOAWAY on every HTTP/3 connection (they close themselves once drained),
+ * CONNECTION_CLOSE on the others. */
+static void begin_shutdown(serve_ctx *ctx)
+{
+    ctx->shutting_down = true;
+    for (serve_conn *sc = ctx->conns, *next; sc; sc = next) {
+        next = sc->next;
+        if (sc->h3) skiff_h3_shutdown(sc->h3);
+        else skiff_conn_close(sc->conn, 0, "server stopping", skiff_clock_now());
+        skiff_engine_kick(ctx->engine, sc->conn);
+    }
+}
+
+/* An HTTP/3 connection with no exchange left after its GOAWAY closes once
+ * the client has acknowledged every byte (RFC 9114 §5.2). */
+static void close_drained(serve_ctx *ctx)
+{
+    for (serve_conn *sc = ctx->conns, *next; sc; sc = next) {
+        next = sc->next;
+        if (sc->h3 && skiff_h3_is_drained(sc->h3) && !skiff_h3_is_closed(sc->h3) &&
+            skiff_conn_quiescent(sc->conn)) {
+            skiff_conn_close(sc->conn, SKIFF_H3_NO_ERROR, "", skiff_clock_now());
+            skiff_engine_kick(ctx->engine, sc->conn);
+        }
     }
 }
 
@@ -239,8 +162,9 @@ static const char serve_usage[] =
     "                   [--handshake-timeout DUR] [--keep-alive DUR]\n"
     "                   [--tls13-ciphers LIST]\n"
     "                   [--key-update] [--retry] [--0rtt] [--reset-key HEX] ROOT\n"
-    "Serves the files under ROOT over QUIC (ALPN hq-interop). Without --cert, a fresh\n"
-    "self-signed certificate for localhost is made at start.\n";
+    "Serves the files under ROOT over HTTP/3 and hq-interop (ALPNs h3,hq-interop;\n"
+    "--alpn narrows the list). Without --cert, a fresh self-signed certificate for\n"
+    "localhost is made at start. SIGTERM/SIGINT: GOAWAY, finish requests, exit.\n";
 
 int skiff_cmd_serve(int argc, char **argv)
 {
@@ -252,6 +176,7 @@ int skiff_cmd_serve(int argc, char **argv)
     const char *listen = "127.0.0.1:4433", *cert = NULL, *key = NULL;
     tool_options common;
     tool_options_init(&common);
+    common.alpn = "h3,hq-interop";
     serve_ctx ctx = {0};
     bool retry = false;
     const char *reset_key = NULL; /* hex: keep stateless reset tokens across restarts */
@@ -300,7 +225,7 @@ int skiff_cmd_serve(int argc, char **argv)
 
     static const skiff_conn_callbacks cb = {
         .handshake_done = on_handshake_done, .stream_opened = on_opened, .stream_readable = on_readable,
-        .stream_writable = on_writable, .closed = on_closed};
+        .stream_writable = on_writable, .stream_reset = on_reset, .stream_stopped = on_stopped, .closed = on_closed};
     skiff_engine_config ec = {.callbacks = &cb, .user_data = &ctx, .keylog_file = common.keylog,
                               .require_retry = retry};
     if (tool_options_apply(&common, &ec.conn) ||
@@ -328,6 +253,14 @@ int skiff_cmd_serve(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     while (!stop_requested) skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(200));
+    begin_shutdown(&ctx);
+    size_t left = skiff_engine_connection_count(ctx.engine);
+    if (left) fprintf(stderr, "skiff serve: stopping: GOAWAY sent on %zu connections\n", left);
+    skiff_time give_up = skiff_clock_now() + SKIFF_MS(10000);
+    while (skiff_engine_connection_count(ctx.engine) && skiff_clock_now() < give_up) {
+        skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(20));
+        close_drained(&ctx);
+    }
     uint64_t retries = skiff_engine_retries_sent(ctx.engine);
     uint64_t resets = skiff_engine_resets_sent(ctx.engine);
     skiff_engine_free(ctx.engine);

@@ -41,6 +41,20 @@ skiff_ssize skiff_conn_stream_read(skiff_conn *c, uint64_t stream_id, uint8_t *o
                               skiff_recovery_smoothed_rtt(&c->recovery));
 }
 
+skiff_time skiff_conn_now(const skiff_conn *c) { return c->now; }
+
+bool skiff_conn_quiescent(const skiff_conn *c)
+{
+    return skiff_recovery_bytes_in_flight(&c->recovery) == 0 && !c->streams.send_head;
+}
+
+size_t skiff_conn_stream_writable(const skiff_conn *c, uint64_t stream_id)
+{
+    if (!usable(c)) return 0;
+    const skiff_stream *st = skiff_streams_find(&c->streams, stream_id);
+    return st && st->has_send ? skiff_stream_send_writable(&st->send) : 0;
+}
+
 int skiff_conn_stream_reset(skiff_conn *c, uint64_t stream_id, uint64_t code)
 {
     if (!usable(c)) return SKIFF_ERR_CLOSED;
@@ -123,10 +137,18 @@ int conn_on_stream_frame(skiff_conn *c, uint64_t type, const skiff_frame *f, ski
         if (skiff_streams_take_reset(&c->streams, f->reset_stream.stream_id, &code) && c->cb.stream_reset)
             c->cb.stream_reset(c, f->reset_stream.stream_id, code, c->ud);
         return 0;
-    case SKIFF_FRAME_STOP_SENDING:
+    case SKIFF_FRAME_STOP_SENDING: {
+        const skiff_stream *before = skiff_streams_find(&c->streams, f->stop_sending.stream_id);
+        bool known = before && before->peer_stopped;
         rv = skiff_streams_on_stop_sending(&c->streams, &f->stop_sending);
-        if (!rv) announce_new_streams(c);
-        return rv;
+        if (rv) return rv;
+        announce_new_streams(c);
+        /* §3.5: the send side is now reset; the application hears it once. */
+        const skiff_stream *st = skiff_streams_find(&c->streams, f->stop_sending.stream_id);
+        if (st && st->peer_stopped && !known && c->cb.stream_stopped)
+            c->cb.stream_stopped(c, f->stop_sending.stream_id, f->stop_sending.app_error_code, c->ud);
+        return 0;
+    }
     case SKIFF_FRAME_MAX_DATA:
         rv = skiff_streams_on_max_data(&c->streams, &f->max_data);
         return rv;

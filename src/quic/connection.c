@@ -547,6 +547,17 @@ bool skiff_conn_is_closed(const skiff_conn *c)
 
 const char *skiff_conn_alpn(const skiff_conn *c)
 {
+    /* A server reading 0-RTT streams needs the protocol before the handshake
+     * completes: TLS has chosen it once the ClientHello was processed. */
+    if (!c->alpn[0] && c->tls) {
+        size_t len = 0;
+        const char *alpn = skiff_tls_alpn(c->tls, &len);
+        if (alpn && len < sizeof c->alpn) {
+            char *cache = (char *)c->alpn; /* a cache of what TLS already decided */
+            memcpy(cache, alpn, len);
+            cache[len] = 0;
+        }
+    }
     return c->alpn;
 }
 

@@ -74,6 +74,8 @@ typedef struct skiff_conn_callbacks {
     void (*stream_readable)(skiff_conn *c, uint64_t stream_id, void *ud);
     void (*stream_writable)(skiff_conn *c, uint64_t stream_id, void *ud);
     void (*stream_reset)(skiff_conn *c, uint64_t stream_id, uint64_t code, void *ud);
+    /* The peer's STOP_SENDING: this end's sending half was reset with code. */
+    void (*stream_stopped)(skiff_conn *c, uint64_t stream_id, uint64_t code, void *ud);
     /* The peer's MAX_STREAMS rose: skiff_conn_stream_open may succeed again. */
     void (*streams_available)(skiff_conn *c, void *ud);
     void (*closed)(skiff_conn *c, const skiff_end_reason *why, void *ud);
@@ -189,6 +191,10 @@ skiff_ssize skiff_conn_stream_write(skiff_conn *c, uint64_t stream_id, const uin
                                     size_t len, bool fin);
 skiff_ssize skiff_conn_stream_read(skiff_conn *c, uint64_t stream_id, uint8_t *out, size_t cap,
                                    bool *fin);
+/* How many bytes skiff_conn_stream_write would take now (0 for a stream
+ * that is unknown, finished, reset or has a full send buffer), so a caller
+ * can write a framed unit whole. */
+size_t skiff_conn_stream_writable(const skiff_conn *c, uint64_t stream_id);
 int skiff_conn_stream_reset(skiff_conn *c, uint64_t stream_id, uint64_t code);
 int skiff_conn_stream_stop_sending(skiff_conn *c, uint64_t stream_id, uint64_t code);
 
@@ -197,6 +203,14 @@ int skiff_conn_stream_stop_sending(skiff_conn *c, uint64_t stream_id, uint64_t c
 int skiff_conn_key_update(skiff_conn *c);
 /* Key updates this end initiated, and ones it followed. */
 void skiff_conn_key_update_counts(const skiff_conn *c, uint64_t *initiated, uint64_t *followed);
+
+/* Whether everything this end sent has been acknowledged and no stream
+ * data waits to be sent: closing now loses nothing the peer was sent. */
+bool skiff_conn_quiescent(const skiff_conn *c);
+
+/* The time of the latest call that passed one (for layers above, such as
+ * HTTP/3, that act inside callbacks and keep no clock). */
+skiff_time skiff_conn_now(const skiff_conn *c);
 
 /* Closes with an application error (RFC 9000 §10.2). */
 int skiff_conn_close(skiff_conn *c, uint64_t code, const char *reason, skiff_time now);
