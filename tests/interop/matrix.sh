@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The interop matrix, like the QUIC interop runner's: one row per test case,
-# one column per client-server pair, each cell pass or fail. Exits non-zero
+# one column per client-server pair, each cell pass or fail. The transport
+# cases run hq-interop (HTTP/0.9), as the runner's do; the http3 case runs
+# HTTP/3 (skiff's default) with quic-go's http3 package on the other side. Exits non-zero
 # if any cell fails. Every process it starts is ended by PID; every wait is
 # bounded. Impairments come from skiff-relay (this kernel has no netem).
 #   usage: matrix.sh BUILD_DIR [CASE...]
@@ -63,7 +65,7 @@ start_server() { # start_server KIND LOG → prints the port
         wait_for "$log" 'listening on 127.0.0.1:[0-9]+' | grep -oE '[0-9]+$'
     else
         "$quicgo" server --listen 127.0.0.1:0 --cert "$tmp/cert.pem" --key "$tmp/key.pem" \
-            --root "$www" --alpn hq-interop ${server_extra[@]+"${server_extra[@]}"} >"$log" 2>&1 &
+            --root "$www" --alpn "$alpn" ${server_extra[@]+"${server_extra[@]}"} >"$log" 2>&1 &
         echo $! >>"$pidfile"
         wait_for "$log" 'listening 127.0.0.1:[0-9]+' | grep -oE '[0-9]+$'
     fi
@@ -84,9 +86,10 @@ run_client() { # run_client KIND PORT OUTDIR SECONDS FILES...
     for f in "$@"; do urls+=("https://127.0.0.1:$port/$f"); done
     mkdir -p "$out"
     if [ "$kind" = skiff ]; then
-        timeout "$secs" "$skiff" get --cacert "$tmp/cert.pem" ${client_extra[@]+"${client_extra[@]}"} -O "$out" "${urls[@]}"
+        timeout "$secs" "$skiff" get --cacert "$tmp/cert.pem" --alpn "$alpn" ${client_extra[@]+"${client_extra[@]}"} \
+            -O "$out" "${urls[@]}"
     else
-        timeout "$secs" "$quicgo" client --cacert "$tmp/cert.pem" --alpn hq-interop ${qg_client_extra[@]+"${qg_client_extra[@]}"} \
+        timeout "$secs" "$quicgo" client --cacert "$tmp/cert.pem" --alpn "$alpn" ${qg_client_extra[@]+"${qg_client_extra[@]}"} \
             -O "$out" "${urls[@]}"
     fi
 }
@@ -102,6 +105,8 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     local name=$1 client=$2 server=$3 dir=$4
     local port files up="" down="" secs=60 target
     server_extra=() client_extra=() qg_client_extra=()
+    alpn=hq-interop
+    [ "$name" = http3 ] && alpn=h3
     if [ "$name" = handshakeloss ]; then
         # At 30% loss each way a probe round trip fails half the time, and
         # RFC 9002 doubles the PTO after each failure: a streak of ten takes
@@ -144,6 +149,9 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     blackhole) files=(10MB); up="rate=40mbit,queue=256k,blackhole=500ms+2s,seed=11"
         down="rate=40mbit,queue=256k,blackhole=500ms+2s,seed=12" ;;
     handshakeloss) files=(small); up="loss=30,maxdrop=6,seed=13"; down="loss=30,maxdrop=6,seed=14" ;;
+    # HTTP/3 requests in parallel on one connection, through 1% loss each way.
+    http3) files=(small 2MB 5MB); for i in $(seq 1 100); do files+=("m$i"); done
+        up="loss=1,seed=15"; down="loss=1,seed=16" ;;
     *) echo "  unknown case $name"; return 1 ;;
     esac
     if [ -n "$up$down" ]; then
@@ -188,7 +196,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
             local more=(--resume)
             [ "$name" = zerortt ] && more+=(--zerortt)
             mkdir -p "$dir/out"
-            timeout "$secs" "$quicgo" client --cacert "$tmp/cert.pem" --alpn hq-interop "${more[@]}" \
+            timeout "$secs" "$quicgo" client --cacert "$tmp/cert.pem" --alpn "$alpn" "${more[@]}" \
                 -O "$dir/out" "https://127.0.0.1:$target/small" "https://127.0.0.1:$target/2MB" \
                 >"$dir/client.log" 2>&1 || { echo "  client failed: $(tail -2 "$dir/client.log" | tr '\n' ' ')"; return 1; }
             grep -q 'resumed true' "$dir/client.log" || { echo "  not resumed"; return 1; }
@@ -201,6 +209,11 @@ run_case() { # run_case CASE CLIENT SERVER DIR
     fi
     run_client "$client" "$target" "$dir/out" "$secs" "${files[@]}" >"$dir/client.log" 2>&1 ||
         { echo "  client failed: $(tail -2 "$dir/client.log" | tr '\n' ' ')"; return 1; }
+    if [ "$name" = http3 ]; then
+        local said=$dir/client.log
+        [ "$client" = quicgo ] && said=$dir/server.log
+        [ "$client" = skiff ] && { grep -q 'connected, alpn h3' "$said" || { echo "  not HTTP/3"; return 1; }; }
+    fi
     if [ "$name" = chacha20 ] && [ "$client" = skiff ]; then
         grep -q 'TLS_CHACHA20_POLY1305_SHA256' "$dir/client.log" || { echo "  not ChaCha20-Poly1305"; return 1; }
     fi
@@ -221,7 +234,7 @@ run_case() { # run_case CASE CLIENT SERVER DIR
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(handshake transfer multiplexing retry resumption zerortt chacha20 keyupdate transferloss handshakeloss transfercorruption blackhole)
+[ ${#cases[@]} -gt 0 ] || cases=(handshake transfer multiplexing retry resumption zerortt chacha20 keyupdate transferloss handshakeloss transfercorruption blackhole http3)
 pairs=("skiff:skiff" "skiff:quicgo" "quicgo:skiff")
 
 declare -A result
