@@ -18,9 +18,9 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main demo.
+# The main demo: an HTTP/3 server and client on 127.0.0.1 (scripts/demo).
 run: build
-	@$(BUILD)/skiff demo
+	@bash scripts/demo $(BUILD)
 
 # Every step stops `make` at its first failure, so reaching the summary
 # means every test of both builds and every fuzz target passed.

@@ -402,7 +402,7 @@ int skiff_cmd_get(int argc, char **argv)
             status = 0;
             double secs = (double)(skiff_clock_now() - (ctx.connected_at ? ctx.connected_at : ctx.started_at)) / 1e9;
             if (ctx.count > 1 || ctx.total_bytes >= 1000000)
-                fprintf(stderr, "skiff get: %zu responses, %llu bytes in %.3f s, %.1f MB/s\n", ctx.count,
+                fprintf(stderr, "skiff get: %zu response%s, %llu bytes in %.3f s, %.1f MB/s\n", ctx.count, ctx.count == 1 ? "" : "s",
                         (unsigned long long)ctx.total_bytes, secs, secs > 0 ? (double)ctx.total_bytes / secs / 1e6 : 0.0);
         } else if (!status) {
             char line[512];

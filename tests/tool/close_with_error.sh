@@ -38,7 +38,7 @@ port=$(grep -oE 'listening 127.0.0.1:[0-9]+' "$tmp/qs.log" | grep -oE '[0-9]+$')
 started+=($!)
 wait_line "$tmp/relay.log" 'listening on'
 rport=$(grep -oE 'listening on 127.0.0.1:[0-9]+' "$tmp/relay.log" | grep -oE '[0-9]+$')
-timeout 20 "$skiff" get --insecure -o /dev/null "https://127.0.0.1:$rport/big" 2>"$tmp/get.log"
+timeout 20 "$skiff" get --insecure --alpn hq-interop -o /dev/null "https://127.0.0.1:$rport/big" 2>"$tmp/get.log"
 [ $? -ne 0 ] || { echo "skiff get: exit 0 although the server closed with an error"; fail=1; }
 grep -qxF "skiff get: application error 0x42 by peer: $reason" "$tmp/get.log" ||
     { echo "skiff get: $(cat "$tmp/get.log")"; fail=1; }

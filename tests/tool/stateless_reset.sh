@@ -66,7 +66,7 @@ wait_line "$tmp/q1.log" 'listening'
 started+=($!)
 wait_line "$tmp/relay.log" 'listening on'
 rport=$(grep -oE 'listening on 127.0.0.1:[0-9]+' "$tmp/relay.log" | grep -oE '[0-9]+$')
-timeout 30 "$skiff" get --insecure --keep-alive 500ms -o /dev/null "https://127.0.0.1:$rport/big" \
+timeout 30 "$skiff" get --insecure --alpn hq-interop --keep-alive 500ms -o /dev/null "https://127.0.0.1:$rport/big" \
     2>"$tmp/get.log" &
 get=$!
 sleep 1.5
