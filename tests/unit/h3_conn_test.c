@@ -636,6 +636,17 @@ static void evicted_reference(void)
     CHECK(server_side(&w)->closed);
     CHECK_U64(server_side(&w)->close_code, SKIFF_QPACK_DECOMPRESSION_FAILED);
     h3_pipe_free(&w.pipe);
+
+    /* The same with the section first: it blocks, then fails when the inserts come. */
+    world_start(&w, false, NULL);
+    raw_control(&w);
+    raw(&w, 0, "01 03 03 00 81", false);
+    CHECK(!server_side(&w)->closed);
+    CHECK_EQ(skiff_qpack_decoder_blocked_streams(server(&w)->decoder), 1);
+    raw(&w, 6, "02 3f 21  44 61616161 04 62626262  44 63636363 04 64646464", false);
+    CHECK(server_side(&w)->closed);
+    CHECK_U64(server_side(&w)->close_code, SKIFF_QPACK_DECOMPRESSION_FAILED);
+    h3_pipe_free(&w.pipe);
 }
 
 static void one_blocked_stream(skiff_h3_config *cfg, int role)
