@@ -207,14 +207,15 @@ static int create_stream(skiff_streams *m, uint64_t id, skiff_stream **out)
 }
 
 /* §4.6: "endpoints ... send MAX_STREAMS frames as streams are closed" -- here
- * once half of the initial credit has come back, to send few frames. */
+ * once an eighth of the initial credit has come back: few frames, yet a
+ * client keeping 100 requests in flight (HTTP/3) is never starved for long. */
 static void return_stream_credit(skiff_streams *m, unsigned t)
 {
     skiff_streams_type *ty = &m->types[t];
     ty->finished++;
     uint64_t want = ty->initial + ty->finished;
     if (want > MAX_STREAMS_LIMIT) want = MAX_STREAMS_LIMIT;
-    uint64_t step = ty->initial / 2 ? ty->initial / 2 : 1;
+    uint64_t step = ty->initial / 8 ? ty->initial / 8 : 1;
     if (want >= ty->limit + step) {
         ty->limit = want;
         ty->update_pending = true;

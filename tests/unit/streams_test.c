@@ -251,8 +251,13 @@ static void max_streams_credit_returned(void)
     CHECK(skiff_streams_accept(&m, false, &id));
     CHECK_EQ(skiff_streams_read(&m, id, buf, sizeof buf, &fin, 0, 0), 5);
     CHECK(fin);
-    CHECK(skiff_streams_find(&m, id) == NULL);  /* Data Read: freed */
-    CHECK(!skiff_streams_next_control(&m, &f)); /* one back: below half the credit */
+    CHECK(skiff_streams_find(&m, id) == NULL); /* Data Read: freed */
+    /* Credit returns in steps of an eighth of the initial 4: each stream. */
+    CHECK(skiff_streams_next_control(&m, &f));
+    CHECK_U64(f.type, SKIFF_FRAME_MAX_STREAMS_UNI);
+    CHECK_U64(f.max_streams.max, 5);
+    skiff_streams_on_control_sent(&m, &f);
+    CHECK(!skiff_streams_next_control(&m, &f));
     CHECK(skiff_streams_accept(&m, false, &id));
     CHECK_EQ(skiff_streams_read(&m, id, buf, sizeof buf, &fin, 0, 0), 5);
     CHECK(skiff_streams_next_control(&m, &f));
