@@ -5,6 +5,7 @@
  * only when every download completed (and, with -f, none had a status of
  * 400 or more, which gives 22 as curl does).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -246,12 +247,14 @@ static const char get_usage[] =
     "                 [--handshake-timeout DUR] [--keep-alive DUR]\n"
     "                 [--tls13-ciphers LIST]\n"
     "                 [--key-update] [--session-file FILE [--0rtt]]\n"
-    "                 [-v] [-I] [-f] [--parallel-max N] URL...\n"
+    "                 [-v] [-I] [-f] [-X METHOD] [-H 'Name: value']... [--parallel-max N] URL...\n"
     "Downloads the URLs (all of one server) over one QUIC connection: HTTP/3 (ALPN h3)\n"
     "by default, HTTP/0.9 with --alpn hq-interop.\n"
     "  -v                print the request and response headers on stderr\n"
     "  -I, --head        send HEAD and print the response headers\n"
     "  -f, --fail        exit 22 when a response has a status of 400 or more\n"
+    "  -X, --request M   the request method (default GET)\n"
+    "  -H, --header H    an extra request header, \"Name: value\" (up to 32)\n"
     "  --parallel-max N  requests in flight at once (default 100)\n";
 
 /* Where each download goes: -o FILE, -O DIR/basename, or stdout. */
@@ -279,6 +282,7 @@ int skiff_cmd_get(int argc, char **argv)
         {"session-file", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'},
         {"verbose", no_argument, 0, 'v'},      {"head", no_argument, 0, 'I'},
         {"fail", no_argument, 0, 'f'},         {"parallel-max", required_argument, 0, 'P'},
+        {"request", required_argument, 0, 'X'}, {"header", required_argument, 0, 'E'},
         TOOL_OPTIONS_LONG, {0, 0, 0, 0}};
     const char *out_file = NULL, *out_dir = NULL, *cacert = NULL;
     tool_options common;
@@ -287,10 +291,14 @@ int skiff_cmd_get(int argc, char **argv)
     bool insecure = false, verbose = false, head_only = false, fail_http = false;
     unsigned long parallel_max = 100;
     char *end;
+    const char *method = NULL;
+    char *header_names[32];
+    const char *header_values[32];
+    size_t header_count = 0;
     const char *session_file = NULL;
     int opt, taken;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:O:khvIf", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:O:khvIfX:H:", opts, NULL)) != -1) {
         switch (opt) {
         case 'o': out_file = optarg; break;
         case 'O': out_dir = optarg; break;
@@ -304,6 +312,19 @@ int skiff_cmd_get(int argc, char **argv)
             parallel_max = strtoul(optarg, &end, 10);
             if (*end || parallel_max == 0 || parallel_max > 100000) return tool_fail("bad --parallel-max '%s'", optarg);
             break;
+        case 'X': method = optarg; break;
+        case 'H': {
+            /* curl's -H: "Name: value"; HTTP/3 wants the name in lowercase (RFC 9114 §4.2). */
+            char *colon = strchr(optarg, ':');
+            if (!colon || colon == optarg || header_count == 32) return tool_fail("bad -H '%s': want \"Name: value\"", optarg);
+            *colon = 0;
+            for (char *q = optarg; *q; q++) *q = (char)tolower((unsigned char)*q);
+            const char *value = colon + 1;
+            while (*value == ' ' || *value == '\t') value++;
+            header_names[header_count] = optarg;
+            header_values[header_count++] = value;
+            break;
+        }
         case 'h': fputs(get_usage, stdout); return 0;
         default:
             if ((taken = tool_options_parse(&common, opt, optarg)) > 0) break;
@@ -322,8 +343,13 @@ int skiff_cmd_get(int argc, char **argv)
 
     get_ctx ctx = {.count = count, .to_stdout = !out_file && !out_dir, .key_update = common.key_update,
                    .session_file = session_file, .verbose = verbose, .head_only = head_only,
-                   .fail_http = fail_http, .parallel_max = parallel_max,
+                   .fail_http = fail_http, .parallel_max = parallel_max, .method = method,
+                   .header_count = header_count,
                    .progress = isatty(STDERR_FILENO) && !verbose};
+    for (size_t i = 0; i < header_count; i++) {
+        ctx.header_names[i] = header_names[i];
+        ctx.header_values[i] = header_values[i];
+    }
     uint8_t *session = NULL;
     size_t session_len = session_file ? load_session(session_file, &session) : 0;
     if (ctx.to_stdout && count > 1) return tool_fail("several URLs need -O DIR");

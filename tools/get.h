@@ -46,6 +46,10 @@ typedef struct get_ctx {
     char authority[300]; /* :authority, as the URL wrote it */
     bool verbose, head_only, fail_http;
     size_t parallel_max;
+    const char *method;          /* -X; NULL: GET (HEAD with -I) */
+    char *header_names[32];      /* -H "Name: value", names lowercased */
+    const char *header_values[32];
+    size_t header_count;
     size_t http_errors;
     skiff_time started_at, connected_at;
     uint64_t total_bytes;

@@ -31,13 +31,25 @@ void get_h3_start(get_ctx *ctx)
             ctx->next++, ctx->finished++, ctx->failed++;
             continue;
         }
-        skiff_h3_field req[] = {
-            FIELD(":method", ctx->head_only ? "HEAD" : "GET"), FIELD(":scheme", "https"),
+        const char *method = ctx->method ? ctx->method : ctx->head_only ? "HEAD" : "GET";
+        skiff_h3_field req[6 + 32] = {
+            FIELD(":method", method), FIELD(":scheme", "https"),
             FIELD(":authority", ctx->authority),               FIELD(":path", d->path),
             FIELD("user-agent", "skiff/" SKIFF_VERSION_STRING), FIELD("accept", "*/*"),
         };
+        size_t n = 6;
+        for (size_t i = 0; i < ctx->header_count; i++) {
+            const char *name = ctx->header_names[i];
+            /* A header given with -H replaces a default one of the same name. */
+            size_t at = n;
+            for (size_t k = 4; k < n; k++)
+                if (req[k].name_len == strlen(name) && !memcmp(req[k].name, name, req[k].name_len)) at = k;
+            req[at] = (skiff_h3_field){(const uint8_t *)name, strlen(name), (const uint8_t *)ctx->header_values[i],
+                                       strlen(ctx->header_values[i])};
+            if (at == n) n++;
+        }
         uint64_t id;
-        int rv = skiff_h3_request(ctx->h3, req, sizeof req / sizeof req[0], false, &id);
+        int rv = skiff_h3_request(ctx->h3, req, n, false, &id);
         if (rv == SKIFF_ERR_STREAM_LIMIT) return; /* can_request brings us back */
         if (rv) {
             fprintf(stderr, "skiff get: %s: %s\n", d->url,
@@ -47,7 +59,7 @@ void get_h3_start(get_ctx *ctx)
             d->out = NULL;
             continue;
         }
-        if (ctx->verbose) print_fields(stderr, "> ", req, sizeof req / sizeof req[0]);
+        if (ctx->verbose) print_fields(stderr, "> ", req, n);
         skiff_h3_set_stream_data(ctx->h3, id, d);
         d->stream_id = id;
         d->started = true;
