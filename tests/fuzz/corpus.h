@@ -15,5 +15,6 @@ void corpus_write_seed(const char *target, const uint8_t *p, size_t len);
 /* Seeds of the HTTP/3 targets. */
 void corpus_qpack_seeds(void);    /* corpus_qpack.c: the qpack_decoder target */
 void corpus_h3_frame_seeds(void); /* corpus_h3_frame.c: the h3_frame target */
+void corpus_h3_conn_seeds(void);  /* corpus_h3_conn.c: the h3_conn target */
 
 #endif

@@ -234,6 +234,7 @@ int main(int argc, char **argv)
     initial_seeds();
     corpus_qpack_seeds();
     corpus_h3_frame_seeds();
+    corpus_h3_conn_seeds();
     printf("fuzz_corpus: %d seeds in %s\n", seeds, root);
     return 0;
 }
