@@ -106,13 +106,16 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
                 (unsigned long long)initiated, (unsigned long long)followed);
     serve_conn *sc = skiff_conn_app_data(c);
     if (sc) {
+        /* The close may come from inside the HTTP/3 layer (a connection
+         * error it raised): its state is freed later, from the loop. */
         if (sc->h3) skiff_h3_conn_on_closed(sc->h3, SKIFF_H3_NO_ERROR);
-        serve_h3_free(sc);
-        serve_hq_free(sc);
         if (sc->prev) sc->prev->next = sc->next;
         else ctx->conns = sc->next;
         if (sc->next) sc->next->prev = sc->prev;
-        free(sc);
+        sc->conn = NULL;
+        sc->prev = NULL;
+        sc->next = ctx->ended;
+        ctx->ended = sc;
         skiff_conn_set_app_data(c, NULL);
     }
     bool clean = why->kind == SKIFF_END_APPLICATION && (why->code == 0 || why->code == SKIFF_H3_NO_ERROR);
@@ -120,6 +123,17 @@ static void on_closed(skiff_conn *c, const skiff_end_reason *why, void *ud)
         char line[512];
         fprintf(stderr, "skiff serve: connection ended: %s\n",
                 skiff_end_reason_format(why, line, sizeof line));
+    }
+}
+
+static void free_ended(serve_ctx *ctx)
+{
+    while (ctx->ended) {
+        serve_conn *sc = ctx->ended;
+        ctx->ended = sc->next;
+        serve_h3_free(sc);
+        serve_hq_free(sc);
+        free(sc);
     }
 }
 
@@ -252,18 +266,30 @@ int skiff_cmd_serve(int argc, char **argv)
     fflush(stdout);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    while (!stop_requested) skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(200));
+    while (!stop_requested) {
+        skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(200));
+        free_ended(&ctx);
+    }
     begin_shutdown(&ctx);
     size_t left = skiff_engine_connection_count(ctx.engine);
     if (left) fprintf(stderr, "skiff serve: stopping: GOAWAY sent on %zu connections\n", left);
     skiff_time give_up = skiff_clock_now() + SKIFF_MS(10000);
     while (skiff_engine_connection_count(ctx.engine) && skiff_clock_now() < give_up) {
         skiff_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(20));
+        free_ended(&ctx);
         close_drained(&ctx);
     }
     uint64_t retries = skiff_engine_retries_sent(ctx.engine);
     uint64_t resets = skiff_engine_resets_sent(ctx.engine);
     skiff_engine_free(ctx.engine);
+    /* Connections still open when the engine went away never reported an end. */
+    while (ctx.conns) {
+        serve_conn *sc = ctx.conns;
+        ctx.conns = sc->next;
+        sc->next = ctx.ended;
+        ctx.ended = sc;
+    }
+    free_ended(&ctx);
     skiff_tls_credentials_free(creds);
     tool_options_free(&common);
     fprintf(stderr, "skiff serve: stopped after %lu requests, %llu retries, %llu stateless resets\n",

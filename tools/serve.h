@@ -32,6 +32,7 @@ struct serve_ctx {
     skiff_engine *engine;
     unsigned long requests;
     serve_conn *conns;   /* every connection with state, for shutdown */
+    serve_conn *ended;   /* closed: freed from the loop, not inside callbacks */
     bool shutting_down;
 };
 

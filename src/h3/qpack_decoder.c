@@ -17,8 +17,10 @@
  *     first (so a huge declared string is refused before its bytes arrive),
  *     then the decoding itself stops at the remaining budget.
  *   - decoder-stream instructions (§4.4) are queued for the caller: Section
- *     Acknowledgment, Stream Cancellation, and Insert Count Increment for
- *     the inserts that no acknowledgment has covered yet.
+ *     Acknowledgment and Stream Cancellation as they happen, and, when the
+ *     caller takes the queue, one Insert Count Increment for the inserts
+ *     that no acknowledgment has covered (§2.2.2.3 allows the delay; it
+ *     spares increments that a following acknowledgment makes redundant).
  *
  * A section whose Required Insert Count is above the inserts received is
  * blocked (§2.1.2): its field lines are copied (at most the section limit
@@ -42,6 +44,8 @@
 #define BLOCKED_SLACK 1024u
 /* The decoded-size ceiling whatever was announced (scratch and copies stay below it). */
 #define HARD_SECTION_LIMIT (UINT64_C(16) << 20)
+/* The scratch buffer's first size (never NULL once reserved, even for 0 bytes). */
+#define SCRATCH_MIN 64u
 /* Queued decoder-stream bytes the caller has not taken. */
 #define OUT_CAP 65536u
 
@@ -76,8 +80,10 @@ struct skiff_qpack_decoder {
     size_t nblocked, blocked_alloc;
 };
 
-/* A decoded string: in place (p), or at an offset of the scratch buffer,
- * which may move while the section is decoded. */
+/* A decoded string: in place (p: in the input, the static table or the
+ * dynamic table, which the emit callback must therefore not change by
+ * feeding this decoder), or at an offset of the scratch buffer, which may
+ * move while the section is decoded. */
 typedef struct str {
     const uint8_t *p;
     size_t off;
@@ -96,9 +102,10 @@ int skiff_qpack_decoder_new(skiff_qpack_decoder **out, uint64_t max_table_capaci
     d->max_blocked = max_blocked_streams;
     d->section_limit =
         max_field_section_size < HARD_SECTION_LIMIT ? max_field_section_size : HARD_SECTION_LIMIT;
-    uint64_t cap = max_table_capacity < HARD_SECTION_LIMIT ? max_table_capacity : HARD_SECTION_LIMIT;
+    uint64_t cap =
+        max_table_capacity < HARD_SECTION_LIMIT ? max_table_capacity : HARD_SECTION_LIMIT;
     d->partial_cap = (size_t)cap + PARTIAL_SLACK;
-    d->scratch_max = (size_t)(d->section_limit > cap ? d->section_limit : cap);
+    d->scratch_max = (size_t)(d->section_limit > cap ? d->section_limit : cap) + SCRATCH_MIN;
     *out = d;
     return 0;
 }
@@ -107,7 +114,8 @@ void skiff_qpack_decoder_free(skiff_qpack_decoder *d)
 {
     if (!d) return;
     skiff_qpack_table_free(&d->table);
-    for (size_t i = 0; i < d->nblocked; i++) free(d->blocked[i].lines);
+    for (size_t i = 0; i < d->nblocked; i++)
+        free(d->blocked[i].lines);
     free(d->blocked);
     free(d->partial);
     free(d->scratch);
@@ -130,7 +138,8 @@ static int queue_int(skiff_qpack_decoder *d, uint8_t flags, unsigned prefix, uin
         d->out = p;
         d->out_alloc = alloc;
     }
-    skiff_ssize n = skiff_qpack_int_encode(d->out + d->out_len, d->out_alloc - d->out_len, flags, prefix, v);
+    skiff_ssize n =
+        skiff_qpack_int_encode(d->out + d->out_len, d->out_alloc - d->out_len, flags, prefix, v);
     if (n < 0) return (int)n;
     d->out_len += (size_t)n;
     return 0;
@@ -170,9 +179,10 @@ size_t skiff_qpack_decoder_take_instructions(skiff_qpack_decoder *d, uint8_t *ou
 
 static int reserve_scratch(skiff_qpack_decoder *d, size_t need)
 {
-    if (need <= d->scratch_cap) return 0;
+    if (need <= d->scratch_cap && d->scratch) return 0;
     size_t cap = d->scratch_cap * 2;
     if (cap < need) cap = need;
+    if (cap < SCRATCH_MIN) cap = SCRATCH_MIN;
     if (cap > d->scratch_max) cap = d->scratch_max;
     if (cap < need) return SKIFF_ERR_INTERNAL; /* callers stay within scratch_max */
     uint8_t *p = realloc(d->scratch, cap);
@@ -190,7 +200,9 @@ static const uint8_t *str_ptr(const skiff_qpack_decoder *d, const str *s)
 /* Least decoded length of a declared string, for the checks made before its bytes are needed. */
 static uint64_t least_len(bool huffman, uint64_t declared)
 {
-    return huffman ? skiff_qpack_huffman_decoded_min((size_t)declared) : declared;
+    if (!huffman) return declared;
+    if (declared > SIZE_MAX) return declared / 4; /* 32-bit size_t: still far too large */
+    return skiff_qpack_huffman_decoded_min((size_t)declared);
 }
 
 /* Decodes the string body src[0..n) (Huffman-coded or not) into *s, using
@@ -238,7 +250,8 @@ static int read_lit(const uint8_t *p, size_t len, size_t *pos, unsigned prefix, 
 static void mark_unblocked(skiff_qpack_decoder *d)
 {
     for (size_t i = 0; i < d->nblocked; i++)
-        if (!d->blocked[i].ready && d->blocked[i].ric <= d->table.inserted) d->blocked[i].ready = true;
+        if (!d->blocked[i].ready && d->blocked[i].ric <= d->table.inserted)
+            d->blocked[i].ready = true;
 }
 
 /* Inserts name (already resolved) with the value literal v, or the entry
@@ -249,7 +262,7 @@ static int insert(skiff_qpack_decoder *d, const uint8_t *name, size_t name_len, 
 {
     uint64_t budget = d->table.capacity - SKIFF_QPACK_ENTRY_OVERHEAD - name_len;
     size_t used = 0;
-    str sv;
+    str sv = {0};
     if (name_in_table) {
         int rc = reserve_scratch(d, name_len + (v->huffman ? 0 : (size_t)v->len));
         if (rc) return rc;
@@ -328,7 +341,7 @@ static skiff_ssize encoder_instruction(skiff_qpack_decoder *d, const uint8_t *p,
         if (val.len > len - pos) return SKIFF_ERR_TRUNCATED;
         /* Both are here: decode the name, then insert with the value. */
         size_t used = 0;
-        str sn;
+        str sn = {0};
         rc = decode_body(d, nam.body, (size_t)nam.len, nam.huffman,
                          t->capacity - SKIFF_QPACK_ENTRY_OVERHEAD, &used, &sn);
         if (rc) return rc == SKIFF_ERR_BUFFER_TOO_SMALL ? SKIFF_ERR_PROTOCOL_VIOLATION : rc;
@@ -336,7 +349,7 @@ static skiff_ssize encoder_instruction(skiff_qpack_decoder *d, const uint8_t *p,
             /* The value decodes after the name in scratch: insert() with a
              * name "in table" copies it first, so hand it a stable copy. */
             uint64_t budget = t->capacity - SKIFF_QPACK_ENTRY_OVERHEAD - sn.len;
-            str sv;
+            str sv = {0};
             rc = decode_body(d, val.body, (size_t)val.len, val.huffman, budget, &used, &sv);
             if (rc) return rc == SKIFF_ERR_BUFFER_TOO_SMALL ? SKIFF_ERR_PROTOCOL_VIOLATION : rc;
             rc = skiff_qpack_table_insert(t, d->scratch + sn.off, sn.len, str_ptr(d, &sv), sv.len);
@@ -368,8 +381,9 @@ static skiff_ssize encoder_instruction(skiff_qpack_decoder *d, const uint8_t *p,
 
 static int stream_error(uint64_t *wire_error, int rc)
 {
-    *wire_error = rc == SKIFF_ERR_NOMEM || rc == SKIFF_ERR_INTERNAL ? SKIFF_H3_INTERNAL_ERROR
-                                                                     : SKIFF_QPACK_ENCODER_STREAM_ERROR;
+    *wire_error = rc == SKIFF_ERR_NOMEM || rc == SKIFF_ERR_INTERNAL
+                      ? SKIFF_H3_INTERNAL_ERROR
+                      : SKIFF_QPACK_ENCODER_STREAM_ERROR;
     return rc == SKIFF_ERR_TRUNCATED ? SKIFF_ERR_PROTOCOL_VIOLATION : rc;
 }
 
@@ -392,7 +406,8 @@ int skiff_qpack_decoder_feed_encoder_stream(skiff_qpack_decoder *d, const uint8_
         d->partial_len = old + take;
         skiff_ssize n = encoder_instruction(d, d->partial, d->partial_len);
         if (n == SKIFF_ERR_TRUNCATED) {
-            if (d->partial_len == d->partial_cap) return stream_error(wire_error, SKIFF_ERR_PROTOCOL_VIOLATION);
+            if (d->partial_len == d->partial_cap)
+                return stream_error(wire_error, SKIFF_ERR_PROTOCOL_VIOLATION);
             mark_unblocked(d);
             return 0;
         }
@@ -404,7 +419,8 @@ int skiff_qpack_decoder_feed_encoder_stream(skiff_qpack_decoder *d, const uint8_
     while (len > 0) {
         skiff_ssize n = encoder_instruction(d, p, len);
         if (n == SKIFF_ERR_TRUNCATED) {
-            if (len >= d->partial_cap) return stream_error(wire_error, SKIFF_ERR_PROTOCOL_VIOLATION);
+            if (len >= d->partial_cap)
+                return stream_error(wire_error, SKIFF_ERR_PROTOCOL_VIOLATION);
             if (len > d->partial_alloc) {
                 size_t alloc = len < 64 ? 64 : len;
                 if (alloc > d->partial_cap) alloc = d->partial_cap;
@@ -558,7 +574,8 @@ static int decode_lines(skiff_qpack_decoder *d, uint64_t ric, uint64_t base, con
 
         if (e) {
             name = (str){.p = skiff_qpack_entry_name(&d->table, e), .len = e->name_len};
-            if (indexed) value = (str){.p = skiff_qpack_entry_value(&d->table, e), .len = e->value_len};
+            if (indexed)
+                value = (str){.p = skiff_qpack_entry_value(&d->table, e), .len = e->value_len};
         }
         if (name.len > limit - used) return SKIFF_QPACK_TOO_LARGE;
         used += name.len;
@@ -604,7 +621,8 @@ static void drop_blocked(skiff_qpack_decoder *d, blocked_section *b)
 size_t skiff_qpack_decoder_blocked_streams(const skiff_qpack_decoder *d)
 {
     size_t n = 0;
-    for (size_t i = 0; i < d->nblocked; i++) n += !d->blocked[i].ready;
+    for (size_t i = 0; i < d->nblocked; i++)
+        n += !d->blocked[i].ready;
     return n;
 }
 
@@ -649,10 +667,12 @@ int skiff_qpack_decode_section(skiff_qpack_decoder *d, uint64_t stream_id, const
     skiff_ssize n = read_prefix(d, p, len, &ric, &base);
     if (n < 0) return SKIFF_ERR_PROTOCOL_VIOLATION;
     if (ric <= d->table.inserted)
-        return finish_section(d, stream_id, ric, base, p + n, len - (size_t)n, emit, ud, wire_error);
+        return finish_section(d, stream_id, ric, base, p + n, len - (size_t)n, emit, ud,
+                              wire_error);
 
     /* §2.1.2: blocked until the inserts up to ric arrive. */
-    if (skiff_qpack_decoder_blocked_streams(d) >= d->max_blocked) return SKIFF_ERR_PROTOCOL_VIOLATION;
+    if (skiff_qpack_decoder_blocked_streams(d) >= d->max_blocked)
+        return SKIFF_ERR_PROTOCOL_VIOLATION;
     size_t lines = len - (size_t)n;
     if (lines > d->section_limit + BLOCKED_SLACK) {
         queue_stream_cancellation(d, stream_id); /* nothing will acknowledge it */
@@ -668,8 +688,8 @@ int skiff_qpack_decode_section(skiff_qpack_decoder *d, uint64_t stream_id, const
     uint8_t *copy = malloc(lines ? lines : 1);
     if (!copy) goto nomem;
     if (lines) memcpy(copy, p + n, lines);
-    d->blocked[d->nblocked++] =
-        (blocked_section){.stream_id = stream_id, .ric = ric, .base = base, .lines = copy, .len = lines};
+    d->blocked[d->nblocked++] = (blocked_section){
+        .stream_id = stream_id, .ric = ric, .base = base, .lines = copy, .len = lines};
     return SKIFF_QPACK_BLOCKED;
 nomem:
     *wire_error = SKIFF_H3_INTERNAL_ERROR;

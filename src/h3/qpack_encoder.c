@@ -44,10 +44,8 @@
 #define SECTIONS_PER_STREAM 8u
 /* Streams with outstanding sections; past this, new streams get literals. */
 #define MAX_STREAMS 1024u
-/* The longest prefixed integer (62 bits) and the room a literal field line
- * takes beyond its name and value. */
+/* The longest prefixed integer (62 bits). */
 #define INT_MAX_LEN 10u
-#define LITERAL_OVERHEAD (1u + 2u * INT_MAX_LEN)
 
 typedef struct out_section {
     uint64_t ric;     /* Required Insert Count */
@@ -161,7 +159,8 @@ void skiff_qpack_encoder_set_peer_settings(skiff_qpack_encoder *e, uint64_t max_
 
 static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
     return h;
 }
 
@@ -175,11 +174,16 @@ static bool name_is(const skiff_h3_field *f, const char *name)
 static bool sensitive(const skiff_h3_field *f)
 {
     switch (f->name_len) {
-    case 6: return name_is(f, "cookie");
-    case 10: return name_is(f, "set-cookie");
-    case 13: return name_is(f, "authorization");
-    case 19: return name_is(f, "proxy-authorization");
-    default: return false;
+    case 6:
+        return name_is(f, "cookie");
+    case 10:
+        return name_is(f, "set-cookie");
+    case 13:
+        return name_is(f, "authorization");
+    case 19:
+        return name_is(f, "proxy-authorization");
+    default:
+        return false;
     }
 }
 
@@ -189,9 +193,10 @@ static bool worth_indexing(const skiff_h3_field *f, uint64_t capacity)
     uint64_t size = (uint64_t)f->name_len + f->value_len + SKIFF_QPACK_ENTRY_OVERHEAD;
     if (size > capacity / 4 * 3) return false;
     static const char *const volatile_names[] = {
-        ":path",         "content-length", "etag",          "date",    "last-modified",
-        "if-modified-since", "if-none-match", "age",       "expires", "content-range",
-        "if-range",      "range",          "x-request-id",
+        ":path",         "content-length",    "etag",          "date",
+        "last-modified", "if-modified-since", "if-none-match", "age",
+        "expires",       "content-range",     "if-range",      "range",
+        "x-request-id",
     };
     for (size_t i = 0; i < sizeof volatile_names / sizeof volatile_names[0]; i++)
         if (name_is(f, volatile_names[i])) return false;
@@ -224,6 +229,7 @@ typedef struct section {
     skiff_qpack_encoder *e;
     stream_refs *refs; /* NULL: no dynamic table for this section */
     uint64_t base;
+    uint64_t drain; /* entries below this are about to be evicted: not referenced anew */
     uint64_t ric;
     uint64_t min_ref;
     bool may_block; /* may reference entries not yet acknowledged */
@@ -295,31 +301,45 @@ static int put_dynamic_indexed(section *s, uint64_t abs)
 static int put_dynamic_named(section *s, uint64_t abs, const skiff_h3_field *f)
 {
     reference(s, abs);
-    int rc = abs < s->base ? put_int(s, 0x40, 4, s->base - 1 - abs) : put_int(s, 0x00, 3, abs - s->base);
+    int rc =
+        abs < s->base ? put_int(s, 0x40, 4, s->base - 1 - abs) : put_int(s, 0x00, 3, abs - s->base);
     return rc ? rc : put_string(s, 0x00, 7, f->value, f->value_len);
 }
 
-/* §4.3.2 / §4.3.3: queues the insert of f and adds it to our table. Returns
- * false (nothing done) when the encoder stream has no room for it. */
+/* §4.3.2 / §4.3.3 / §4.3.4: queues the insert of f (by static or dynamic
+ * name reference, literal name, or as a duplicate of entry dup) and adds it
+ * to our table. Returns false (nothing done) when the encoder stream has no
+ * room for it. */
 static bool insert(section *s, const skiff_h3_field *f, int static_name, uint64_t dyn_name,
-                   uint32_t name_hash, uint32_t hash)
+                   uint64_t dup, uint32_t name_hash, uint32_t hash)
 {
     skiff_qpack_encoder *e = s->e;
     skiff_qpack_table *t = &e->table;
     bool h;
-    size_t need = skiff_qpack_string_len(f->value, f->value_len, 7, &h);
-    if (static_name >= 0) need += skiff_qpack_int_len((uint64_t)static_name, 6);
-    else if (dyn_name != UINT64_MAX) need += skiff_qpack_int_len(t->inserted - 1 - dyn_name, 6);
-    else need += skiff_qpack_string_len(f->name, f->name_len, 5, &h);
+    size_t need;
+    if (dup != UINT64_MAX)
+        need = skiff_qpack_int_len(t->inserted - 1 - dup, 5);
+    else if (static_name >= 0)
+        need = skiff_qpack_int_len((uint64_t)static_name, 6);
+    else if (dyn_name != UINT64_MAX)
+        need = skiff_qpack_int_len(t->inserted - 1 - dyn_name, 6);
+    else
+        need = skiff_qpack_string_len(f->name, f->name_len, 5, &h);
+    if (dup == UINT64_MAX) need += skiff_qpack_string_len(f->value, f->value_len, 7, &h);
     if (!out_reserve(e, need)) return false;
 
     uint8_t *w = e->out + e->out_len, *end = e->out + e->out_alloc;
-    skiff_ssize n;
-    if (static_name >= 0) n = skiff_qpack_int_encode(w, (size_t)(end - w), 0xc0, 6, (uint64_t)static_name);
-    else if (dyn_name != UINT64_MAX) n = skiff_qpack_int_encode(w, (size_t)(end - w), 0x80, 6, t->inserted - 1 - dyn_name);
-    else n = skiff_qpack_string_encode(w, (size_t)(end - w), 0x40, 5, f->name, f->name_len);
-    w += n;
-    w += skiff_qpack_string_encode(w, (size_t)(end - w), 0x00, 7, f->value, f->value_len);
+    if (dup != UINT64_MAX) {
+        w += skiff_qpack_int_encode(w, (size_t)(end - w), 0x00, 5, t->inserted - 1 - dup);
+    } else {
+        if (static_name >= 0)
+            w += skiff_qpack_int_encode(w, (size_t)(end - w), 0xc0, 6, (uint64_t)static_name);
+        else if (dyn_name != UINT64_MAX)
+            w += skiff_qpack_int_encode(w, (size_t)(end - w), 0x80, 6, t->inserted - 1 - dyn_name);
+        else
+            w += skiff_qpack_string_encode(w, (size_t)(end - w), 0x40, 5, f->name, f->name_len);
+        w += skiff_qpack_string_encode(w, (size_t)(end - w), 0x00, 7, f->value, f->value_len);
+    }
     e->out_len = (size_t)(w - e->out);
 
     skiff_qpack_table_insert(t, f->name, f->name_len, f->value, f->value_len);
@@ -342,15 +362,21 @@ static int encode_field(section *s, const skiff_h3_field *f)
         uint32_t hash = fnv1a(name_hash, f->value, f->value_len);
         uint64_t abs, named;
         dynamic_find(e, f, name_hash, hash, &abs, &named);
-        if (abs != UINT64_MAX && may_reference(s, abs)) return put_dynamic_indexed(s, abs);
-        if (abs == UINT64_MAX && worth_indexing(f, e->table.capacity) &&
+        if (abs != UINT64_MAX && abs >= s->drain && may_reference(s, abs))
+            return put_dynamic_indexed(s, abs);
+        /* Insert what is missing, and refresh (duplicate) what is draining,
+         * unless the one copy there is still unacknowledged. */
+        bool add = abs == UINT64_MAX ? worth_indexing(f, e->table.capacity)
+                                     : abs < s->drain && abs < e->known_received;
+        if (add &&
             can_insert(s, (uint64_t)f->name_len + f->value_len + SKIFF_QPACK_ENTRY_OVERHEAD) &&
-            insert(s, f, static_name, named, name_hash, hash)) {
+            insert(s, f, static_name, named >= s->drain ? named : UINT64_MAX, abs, name_hash,
+                   hash)) {
             uint64_t fresh = e->table.inserted - 1;
             if (may_reference(s, fresh)) return put_dynamic_indexed(s, fresh);
             if (named != UINT64_MAX && !skiff_qpack_table_get(&e->table, named)) named = UINT64_MAX;
         }
-        if (static_name < 0 && named != UINT64_MAX && may_reference(s, named))
+        if (static_name < 0 && named != UINT64_MAX && named >= s->drain && may_reference(s, named))
             return put_dynamic_named(s, named, f);
     }
     /* §4.5.4 with a static name (01NT, T=1), or §4.5.6 (001NH). */
@@ -387,10 +413,23 @@ static stream_refs *refs_for(skiff_qpack_encoder *e, uint64_t stream_id)
     return r; /* counted in nstreams once a section is recorded */
 }
 
+/* The draining entries: once the table is three quarters full, the oldest
+ * quarter of the capacity. New references go elsewhere, so those entries
+ * lose their pins and can be evicted to make room. */
+static uint64_t drain_point(const skiff_qpack_table *t)
+{
+    uint64_t abs = t->dropped;
+    if (t->size <= t->capacity / 4 * 3) return abs;
+    for (uint64_t freed = 0; abs < t->inserted && freed < t->capacity / 4; abs++)
+        freed += skiff_qpack_entry_size(&t->slots[abs % t->nslots]);
+    return abs;
+}
+
 static size_t blocking_streams(const skiff_qpack_encoder *e)
 {
     size_t n = 0;
-    for (size_t i = 0; i < e->nstreams; i++) n += stream_blocking(e, &e->streams[i]);
+    for (size_t i = 0; i < e->nstreams; i++)
+        n += stream_blocking(e, &e->streams[i]);
     return n;
 }
 
@@ -401,11 +440,18 @@ skiff_ssize skiff_qpack_encode_section(skiff_qpack_encoder *e, uint64_t stream_i
     section s = {.e = e, .base = e->table.inserted, .min_ref = UINT64_MAX};
     size_t reserve = 2; /* a prefix of 0, 0 */
     if (e->table.capacity > 0 && (s.refs = refs_for(e, stream_id)) != NULL) {
-        /* Use the table only if the section fits even as all literals. */
-        size_t bound = 0;
-        for (size_t i = 0; i < count && bound <= cap; i++)
-            bound += fields[i].name_len + fields[i].value_len + LITERAL_OVERHEAD;
-        reserve = skiff_qpack_int_len(2 * e->max_entries, 8) + skiff_qpack_int_len(s.base + count, 7);
+        /* Use the table only if the section fits whatever representation
+         * each field gets: a literal (Huffman only when shorter) or an
+         * index, below base + count, in as few as 3 prefix bits. */
+        size_t index_len = skiff_qpack_int_len(s.base + count, 3), bound = 0;
+        for (size_t i = 0; i < count && bound <= cap; i++) {
+            const skiff_h3_field *f = &fields[i];
+            size_t name = skiff_qpack_int_len(f->name_len, 3) + f->name_len;
+            bound += (name > index_len ? name : index_len) + skiff_qpack_int_len(f->value_len, 7) +
+                     f->value_len;
+        }
+        reserve =
+            skiff_qpack_int_len(2 * e->max_entries, 8) + skiff_qpack_int_len(s.base + count, 7);
         if (bound > cap || cap - bound < reserve) {
             s.refs = NULL;
             reserve = 2;
@@ -415,6 +461,7 @@ skiff_ssize skiff_qpack_encode_section(skiff_qpack_encoder *e, uint64_t stream_i
     if (s.refs) {
         bool already = s.refs < e->streams + e->nstreams && stream_blocking(e, s.refs);
         s.may_block = already || blocking_streams(e) < e->peer_blocked;
+        s.drain = drain_point(&e->table);
     }
     s.w = out + reserve;
     s.end = out + cap;
@@ -432,9 +479,10 @@ skiff_ssize skiff_qpack_encode_section(skiff_qpack_encoder *e, uint64_t stream_i
     } else {
         uint64_t enc = s.ric % (2 * e->max_entries) + 1;
         size_t n1 = (size_t)skiff_qpack_int_encode(prefix, sizeof prefix, 0x00, 8, enc);
-        skiff_ssize n2 = s.base >= s.ric
-                             ? skiff_qpack_int_encode(prefix + n1, sizeof prefix - n1, 0x00, 7, s.base - s.ric)
-                             : skiff_qpack_int_encode(prefix + n1, sizeof prefix - n1, 0x80, 7, s.ric - s.base - 1);
+        skiff_ssize n2 = s.base >= s.ric ? skiff_qpack_int_encode(prefix + n1, sizeof prefix - n1,
+                                                                  0x00, 7, s.base - s.ric)
+                                         : skiff_qpack_int_encode(prefix + n1, sizeof prefix - n1,
+                                                                  0x80, 7, s.ric - s.base - 1);
         plen = n1 + (size_t)n2;
         /* Record the section: its oldest reference stays pinned until acknowledged. */
         if (s.refs == e->streams + e->nstreams) e->nstreams++;
@@ -480,13 +528,15 @@ static skiff_ssize decoder_instruction(skiff_qpack_encoder *e, const uint8_t *p,
         if ((n = skiff_qpack_int_decode(p, len, 6, &v)) < 0) return n;
         stream_refs *r = find_stream(e, v);
         if (r) {
-            for (unsigned i = 0; i < r->count; i++) drop_section(e, &r->sec[i]);
+            for (unsigned i = 0; i < r->count; i++)
+                drop_section(e, &r->sec[i]);
             drop_stream(e, r);
         }
     } else {
         /* §4.4.3 Insert Count Increment. */
         if ((n = skiff_qpack_int_decode(p, len, 6, &v)) < 0) return n;
-        if (v == 0 || v > e->table.inserted - e->known_received) return SKIFF_ERR_PROTOCOL_VIOLATION;
+        if (v == 0 || v > e->table.inserted - e->known_received)
+            return SKIFF_ERR_PROTOCOL_VIOLATION;
         e->known_received += v;
     }
     return n;

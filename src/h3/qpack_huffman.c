@@ -25,6 +25,7 @@ static const struct huff_code {
     uint32_t code;
     uint8_t bits;
 } codes[257] = {
+    /* clang-format off */
     {0x1ff8, 13}, {0x7fffd8, 23}, {0xfffffe2, 28}, {0xfffffe3, 28}, /* 0 */
     {0xfffffe4, 28}, {0xfffffe5, 28}, {0xfffffe6, 28}, {0xfffffe7, 28}, /* 4 */
     {0xfffffe8, 28}, {0xffffea, 24}, {0x3ffffffc, 30}, {0xfffffe9, 28}, /* 8 */
@@ -90,6 +91,7 @@ static const struct huff_code {
     {0x7ffffeb, 27}, {0xffffffe, 28}, {0x7ffffec, 27}, {0x7ffffed, 27}, /* 248 */
     {0x7ffffee, 27}, {0x7ffffef, 27}, {0x7fffff0, 27}, {0x3ffffee, 26}, /* 252 */
     {0x3fffffff, 30}, /* 256 */
+    /* clang-format on */
 };
 
 #define EOS 256
@@ -158,7 +160,8 @@ static void build(void)
 size_t skiff_qpack_huffman_encoded_len(const uint8_t *s, size_t n)
 {
     uint64_t bits = 0;
-    for (size_t i = 0; i < n; i++) bits += codes[s[i]].bits;
+    for (size_t i = 0; i < n; i++)
+        bits += codes[s[i]].bits;
     return (size_t)((bits + 7) / 8);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 const skiff_qpack_static_entry skiff_qpack_static_table[SKIFF_QPACK_STATIC_COUNT] = {
+    /* clang-format off */
     {":authority", "", 10, 0}, /* 0 */
     {":path", "/", 5, 1}, /* 1 */
     {"age", "0", 3, 1}, /* 2 */
@@ -99,7 +100,8 @@ const skiff_qpack_static_entry skiff_qpack_static_table[SKIFF_QPACK_STATIC_COUNT
     {"access-control-request-method", "post", 29, 4}, /* 82 */
     {"alt-svc", "clear", 7, 5}, /* 83 */
     {"authorization", "", 13, 0}, /* 84 */
-    {"content-security-policy", "script-src 'none'; object-src 'none'; base-uri 'none'", 23, 53}, /* 85 */
+    {"content-security-policy",
+     "script-src 'none'; object-src 'none'; base-uri 'none'", 23, 53}, /* 85 */
     {"early-data", "1", 10, 1}, /* 86 */
     {"expect-ct", "", 9, 0}, /* 87 */
     {"forwarded", "", 9, 0}, /* 88 */
@@ -113,6 +115,7 @@ const skiff_qpack_static_entry skiff_qpack_static_table[SKIFF_QPACK_STATIC_COUNT
     {"x-forwarded-for", "", 15, 0}, /* 96 */
     {"x-frame-options", "deny", 15, 4}, /* 97 */
     {"x-frame-options", "sameorigin", 15, 10}, /* 98 */
+    /* clang-format on */
 };
 
 /* A distinct name, and its entries: pool[first .. first + count). */
@@ -177,8 +180,15 @@ static const struct static_name names[52] = {
     {"access-control-request-headers", 30, 96, 1},
     {"access-control-allow-credentials", 32, 97, 2},
 };
-static const uint8_t pool[99] = {2, 6, 7, 11, 59, 60, 1, 55, 29, 30, 5, 90, 92, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 63, 64, 65, 66, 67, 68, 69, 70, 71, 83, 91, 13, 89, 12, 87, 88, 0, 86, 14, 95, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 32, 84, 36, 37, 38, 39, 40, 41, 9, 10, 4, 31, 72, 96, 97, 98, 42, 43, 62, 8, 3, 93, 61, 85, 56, 57, 58, 94, 35, 33, 34, 75, 76, 77, 78, 79, 81, 82, 80, 73, 74};
-static const uint8_t by_len[34] = {0, 0, 0, 0, 1, 5, 7, 11, 17, 19, 21, 25, 25, 26, 31, 32, 36, 38, 39, 39, 41, 41, 41, 42, 43, 43, 45, 45, 46, 48, 50, 51, 51, 52};
+static const uint8_t pool[99] = {2,  6,  7,  11, 59, 60, 1,  55, 29, 30, 5,  90, 92, 15, 16, 17, 18,
+                                 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 63, 64, 65, 66, 67, 68, 69,
+                                 70, 71, 83, 91, 13, 89, 12, 87, 88, 0,  86, 14, 95, 44, 45, 46, 47,
+                                 48, 49, 50, 51, 52, 53, 54, 32, 84, 36, 37, 38, 39, 40, 41, 9,  10,
+                                 4,  31, 72, 96, 97, 98, 42, 43, 62, 8,  3,  93, 61, 85, 56, 57, 58,
+                                 94, 35, 33, 34, 75, 76, 77, 78, 79, 81, 82, 80, 73, 74};
+static const uint8_t by_len[34] = {0,  0,  0,  0,  1,  5,  7,  11, 17, 19, 21, 25,
+                                   25, 26, 31, 32, 36, 38, 39, 39, 41, 41, 41, 42,
+                                   43, 43, 45, 45, 46, 48, 50, 51, 51, 52};
 
 #define LONGEST_NAME 32u
 
@@ -193,8 +203,7 @@ int skiff_qpack_static_find(const uint8_t *name, size_t name_len, const uint8_t 
         *name_index = idx[0];
         for (unsigned k = 0; k < names[i].count; k++) {
             const skiff_qpack_static_entry *e = &skiff_qpack_static_table[idx[k]];
-            if (e->value_len == value_len && memcmp(e->value, value, value_len) == 0)
-                return idx[k];
+            if (e->value_len == value_len && memcmp(e->value, value, value_len) == 0) return idx[k];
         }
         return -1;
     }

@@ -50,7 +50,8 @@ static void compact(skiff_qpack_table *t)
     if (!t->wrapped) {
         if (t->head == 0) return;
         memmove(t->ring, t->ring + t->head, t->tail - t->head);
-        for (uint64_t i = t->dropped; i < t->inserted; i++) t->slots[i % t->nslots].off -= (uint32_t)t->head;
+        for (uint64_t i = t->dropped; i < t->inserted; i++)
+            t->slots[i % t->nslots].off -= (uint32_t)t->head;
         t->tail -= t->head;
         t->head = 0;
         return;
@@ -63,8 +64,10 @@ static void compact(skiff_qpack_table *t)
     size_t upper = t->hi_end - t->head;
     for (uint64_t i = t->dropped; i < t->dropped + count; i++) {
         skiff_qpack_entry *e = &t->slots[i % t->nslots];
-        if (i < t->wrap_abs) e->off -= (uint32_t)t->head;
-        else e->off += (uint32_t)upper;
+        if (i < t->wrap_abs)
+            e->off -= (uint32_t)t->head;
+        else
+            e->off += (uint32_t)upper;
     }
     t->tail += upper;
     t->head = 0;
@@ -152,7 +155,8 @@ int skiff_qpack_table_set_capacity(skiff_qpack_table *t, uint64_t capacity)
         t->hi_end = 0;
         t->wrapped = false;
     }
-    while (t->size > capacity) skiff_qpack_table_evict_oldest(t);
+    while (t->size > capacity)
+        skiff_qpack_table_evict_oldest(t);
     t->capacity = capacity;
     return 0;
 }
@@ -164,13 +168,14 @@ int skiff_qpack_table_insert(skiff_qpack_table *t, const uint8_t *name, size_t n
         name_len + value_len + SKIFF_QPACK_ENTRY_OVERHEAD > t->capacity)
         return SKIFF_ERR_INVALID_ARGUMENT;
     uint64_t size = name_len + value_len + SKIFF_QPACK_ENTRY_OVERHEAD;
-    while (t->size + size > t->capacity) skiff_qpack_table_evict_oldest(t);
+    while (t->size + size > t->capacity)
+        skiff_qpack_table_evict_oldest(t);
     size_t off = place(t, name_len + value_len);
     if (name_len) memcpy(t->ring + off, name, name_len);
     if (value_len) memcpy(t->ring + off + name_len, value, value_len);
     skiff_qpack_entry *e = &t->slots[t->inserted % t->nslots];
-    *e = (skiff_qpack_entry){.off = (uint32_t)off, .name_len = (uint32_t)name_len,
-                             .value_len = (uint32_t)value_len};
+    *e = (skiff_qpack_entry){
+        .off = (uint32_t)off, .name_len = (uint32_t)name_len, .value_len = (uint32_t)value_len};
     t->inserted++;
     t->size += size;
     return 0;

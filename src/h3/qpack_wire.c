@@ -19,7 +19,8 @@ size_t skiff_qpack_int_len(uint64_t v, unsigned prefix)
     uint64_t max = (UINT64_C(1) << prefix) - 1;
     if (v < max) return 1;
     size_t n = 2;
-    for (v -= max; v >= 128; v >>= 7) n++;
+    for (v -= max; v >= 128; v >>= 7)
+        n++;
     return n;
 }
 
@@ -36,7 +37,8 @@ skiff_ssize skiff_qpack_int_encode(uint8_t *out, size_t cap, uint8_t flags, unsi
     out[0] = (uint8_t)(flags | max);
     v -= max;
     size_t i = 1;
-    for (; v >= 128; v >>= 7) out[i++] = (uint8_t)(0x80 | (v & 0x7f));
+    for (; v >= 128; v >>= 7)
+        out[i++] = (uint8_t)(0x80 | (v & 0x7f));
     out[i++] = (uint8_t)v;
     return (skiff_ssize)i;
 }
@@ -79,17 +81,19 @@ skiff_ssize skiff_qpack_string_encode(uint8_t *out, size_t cap, uint8_t flags, u
     size_t h = skiff_qpack_huffman_encoded_len(s, n);
     bool huffman = h < n;
     size_t body = huffman ? h : n;
-    skiff_ssize hl = skiff_qpack_int_encode(out, cap, (uint8_t)(flags | (huffman ? 1u << prefix : 0)),
-                                            prefix, body);
+    skiff_ssize hl = skiff_qpack_int_encode(
+        out, cap, (uint8_t)(flags | (huffman ? 1u << prefix : 0)), prefix, body);
     if (hl < 0) return hl;
     if (cap - (size_t)hl < body) return SKIFF_ERR_BUFFER_TOO_SMALL;
-    if (huffman) skiff_qpack_huffman_encode(out + hl, s, n);
-    else if (n) memcpy(out + hl, s, n);
+    if (huffman)
+        skiff_qpack_huffman_encode(out + hl, s, n);
+    else if (n)
+        memcpy(out + hl, s, n);
     return hl + (skiff_ssize)body;
 }
 
-skiff_ssize skiff_qpack_string_header(const uint8_t *p, size_t len, unsigned prefix,
-                                      bool *huffman, uint64_t *str_len)
+skiff_ssize skiff_qpack_string_header(const uint8_t *p, size_t len, unsigned prefix, bool *huffman,
+                                      uint64_t *str_len)
 {
     if (len == 0) return SKIFF_ERR_TRUNCATED;
     *huffman = (p[0] >> prefix) & 1;

@@ -46,7 +46,7 @@ skiff_ssize skiff_qpack_string_encode(uint8_t *out, size_t cap, uint8_t flags, u
  * bytes that follow (not checked against len: the caller checks limits on
  * the declared length before it waits for, or rejects, missing bytes).
  * Returns the header's length or an error of skiff_qpack_int_decode. */
-skiff_ssize skiff_qpack_string_header(const uint8_t *p, size_t len, unsigned prefix,
-                                      bool *huffman, uint64_t *str_len);
+skiff_ssize skiff_qpack_string_header(const uint8_t *p, size_t len, unsigned prefix, bool *huffman,
+                                      uint64_t *str_len);
 
 #endif
