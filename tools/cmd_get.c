@@ -313,7 +313,8 @@ int skiff_cmd_get(int argc, char **argv)
             if (*end || parallel_max == 0 || parallel_max > 100000) return tool_fail("bad --parallel-max '%s'", optarg);
             break;
         case 'X': method = optarg; break;
-        case 'H': {
+        case 'H':
+        case 'E': {
             /* curl's -H: "Name: value"; HTTP/3 wants the name in lowercase (RFC 9114 §4.2). */
             char *colon = strchr(optarg, ':');
             if (!colon || colon == optarg || header_count == 32) return tool_fail("bad -H '%s': want \"Name: value\"", optarg);

@@ -27,7 +27,7 @@ int tool_options_parse(tool_options *o, int opt, const char *arg)
     case 'i':
         if (tool_parse_duration(arg, &o->idle)) return -tool_fail("bad --idle-timeout '%s'", arg);
         return 1;
-    case 'H':
+    case TOOL_OPT_HANDSHAKE_TIMEOUT:
         if (tool_parse_duration(arg, &o->handshake_timeout) || !o->handshake_timeout)
             return -tool_fail("bad --handshake-timeout '%s'", arg);
         return 1;

@@ -28,10 +28,13 @@ typedef struct tool_options {
     uint8_t static_key[32];
 } tool_options;
 
+/* Long-only options take codes outside the characters short options use. */
+#define TOOL_OPT_HANDSHAKE_TIMEOUT 1001
+
 #define TOOL_OPTIONS_LONG                                                                      \
     {"alpn", required_argument, 0, 'a'}, {"keylog", required_argument, 0, 'K'},               \
         {"idle-timeout", required_argument, 0, 'i'},                                           \
-        {"handshake-timeout", required_argument, 0, 'H'},                                      \
+        {"handshake-timeout", required_argument, 0, TOOL_OPT_HANDSHAKE_TIMEOUT},               \
         {"tls13-ciphers", required_argument, 0, 'T'}, {"key-update", no_argument, 0, 'U'},     \
         {"0rtt", no_argument, 0, 'Z'}, {"keep-alive", required_argument, 0, 'A'}
 
