@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "get.h"
-#include "h3/h3_quic.h"
 #include "tool.h"
 
 #define FIELD(n, v) {(const uint8_t *)(n), sizeof(n) - 1, (const uint8_t *)(v), strlen(v)}
@@ -170,15 +169,7 @@ int get_h3_attach(get_ctx *ctx)
                                           .can_request = on_can_request,
                                           .goaway = on_goaway,
                                           .closing = on_closing};
-    skiff_h3_config cfg;
-    skiff_h3_config_default(&cfg, false);
-    uint8_t seed[8];
-    tool_random(seed, sizeof seed);
-    memcpy(&cfg.grease_seed, seed, sizeof seed);
-    cfg.grease_seed %= 1000;
-    skiff_h3_transport t;
-    skiff_h3_quic_transport(&t, ctx->conn);
-    int rv = skiff_h3_conn_new(&ctx->h3, &cfg, &cb, ctx, &t);
+    int rv = tool_h3_attach(&ctx->h3, ctx->conn, false, &cb, ctx);
     if (rv) return tool_fail("HTTP/3: %s", tool_error_text(rv));
     return 0;
 }

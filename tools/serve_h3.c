@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h3/h3_quic.h"
+#include "h3/h3_conn.h"
 #include "serve.h"
 #include "tool.h"
 
@@ -216,15 +216,7 @@ int serve_h3_attach(serve_ctx *ctx, serve_conn *sc)
                                           .writable = on_writable,
                                           .aborted = on_aborted,
                                           .closing = on_closing};
-    skiff_h3_config cfg;
-    skiff_h3_config_default(&cfg, true);
-    uint8_t seed[8];
-    tool_random(seed, sizeof seed);
-    memcpy(&cfg.grease_seed, seed, sizeof seed);
-    cfg.grease_seed %= 1000;
-    skiff_h3_transport t;
-    skiff_h3_quic_transport(&t, sc->conn);
-    return skiff_h3_conn_new(&sc->h3, &cfg, &cb, sc, &t);
+    return tool_h3_attach(&sc->h3, sc->conn, true, &cb, sc);
 }
 
 void serve_h3_free(serve_conn *sc)

@@ -61,6 +61,13 @@ int tool_parse_hex_key(const char *hex, uint8_t *out, size_t len);
  * caller frees with free(*storage)). Returns the count, or -1. */
 int tool_parse_alpn(const char *list, const char **names, size_t max, char **storage);
 
+/* Creates an HTTP/3 connection on c with fresh grease values (h3_attach.c).
+ * Returns 0 or a negative SKIFF_ERR_*. */
+struct skiff_h3_callbacks;
+struct skiff_h3_conn;
+int tool_h3_attach(struct skiff_h3_conn **out, skiff_conn *c, bool is_server,
+                   const struct skiff_h3_callbacks *cb, void *ud);
+
 /* Prints "skiff: <message>" on stderr and returns 1. */
 int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -7,20 +7,14 @@
 set -uo pipefail
 skiff=$1
 bad=$(dirname "$skiff")/skiff-h3bad
-tmp=$(mktemp -d)
-started=()
-cleanup() {
-    for p in "${started[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/h3_peers.sh"
+h3_init
+h3_make_cert
+tmp=$h3_tmp
 mkdir -p "$tmp/www"
 head -c 100000000 /dev/urandom >"$tmp/www/big"
-"$skiff" serve --listen 127.0.0.1:0 "$tmp/www" >"$tmp/serve.log" 2>&1 &
-started+=($!)
-for _ in $(seq 1 100); do grep -q 'listening on' "$tmp/serve.log" && break; sleep 0.05; done
-port=$(grep -oE 'listening on 127.0.0.1:[0-9]+' "$tmp/serve.log" | grep -oE '[0-9]+$')
+start_skiff_serve "$skiff" "$tmp/www" || exit 1
+port=$peer_port
 
 timeout 60 "$skiff" get --insecure -o "$tmp/big.out" "https://127.0.0.1:$port/big" 2>"$tmp/get.log" &
 good=$!

@@ -7,14 +7,10 @@
 #   usage: h3_serve.sh SKIFF
 set -uo pipefail
 skiff=$1
-tmp=$(mktemp -d)
-server=""
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/h3_peers.sh"
+h3_init
+h3_make_cert
+tmp=$h3_tmp
 fail=0
 check() { # check DESCRIPTION COMMAND...: the command must succeed
     local what=$1
@@ -27,10 +23,8 @@ echo '<p>index</p>' >"$tmp/www/docs/index.html"
 echo '{"a":1}' >"$tmp/www/x.json"
 head -c 30000000 /dev/urandom >"$tmp/www/big"
 echo secret >"$tmp/secret"
-"$skiff" serve --listen 127.0.0.1:0 "$tmp/www" >"$tmp/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$tmp/serve.log" && break; sleep 0.05; done
-port=$(grep -oE 'listening on 127.0.0.1:[0-9]+' "$tmp/serve.log" | grep -oE '[0-9]+$')
+start_skiff_serve "$skiff" "$tmp/www" || exit 1
+port=$peer_port
 base=https://127.0.0.1:$port
 get() { timeout 20 "$skiff" get --insecure "$@"; }
 
@@ -80,17 +74,17 @@ for path in '/../secret' '/%2e%2e/secret' '/docs/%2E%2E/%2e%2e/secret' '/.%2e/se
 done
 
 # One log line per request: method, path, status, bytes, protocol.
-check "log: 206 line" grep -q '^GET /data.bin 206 100 h3$' "$tmp/serve.log"
-check "log: 405 line" grep -q '^POST /data.bin 405 0 h3$' "$tmp/serve.log"
-check "log: HEAD line" grep -q '^HEAD /docs/ 200 0 h3$' "$tmp/serve.log"
+check "log: 206 line" grep -q '^GET /data.bin 206 100 h3$' "$skiff_serve_log"
+check "log: 405 line" grep -q '^POST /data.bin 405 0 h3$' "$skiff_serve_log"
+check "log: HEAD line" grep -q '^HEAD /docs/ 200 0 h3$' "$skiff_serve_log"
 
 # The progress bar: on a terminal only, once a download has run a second.
 # The relay slows the path to 60 Mbit/s, so 30 MB takes about 4 s.
 relay=$(dirname "$skiff")/skiff-relay
 "$relay" --listen 127.0.0.1:0 --server "127.0.0.1:$port" --up loss=0 --down rate=60mbit,queue=256k \
     --duration 60 >"$tmp/relay.log" 2>&1 &
-relay_pid=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$tmp/relay.log" && break; sleep 0.05; done
+h3_record $!
+h3_wait_line "$tmp/relay.log" 'listening on' 5
 rport=$(grep -oE 'listening on 127.0.0.1:[0-9]+' "$tmp/relay.log" | grep -oE '[0-9]+$')
 script -qec "timeout 30 '$skiff' get --insecure -o '$tmp/out/big' 'https://127.0.0.1:$rport/big'" /dev/null \
     >"$tmp/tty.log" 2>&1
@@ -98,7 +92,6 @@ check "progress bar on a terminal" grep -qE '[0-9.]+% +[0-9.]+ MB of 30.0 MB +[0
 check "big over the slow path: byte-exact" cmp -s "$tmp/out/big" "$tmp/www/big"
 get -o "$tmp/out/big2" "https://127.0.0.1:$rport/big" 2>"$tmp/notty.log"
 ! grep -q '%' "$tmp/notty.log" || { echo "FAIL a progress bar when stderr is not a terminal"; fail=1; }
-kill "$relay_pid" 2>/dev/null
 
 [ $fail -eq 0 ] && echo "h3 serve: all checks passed"
 exit $fail
