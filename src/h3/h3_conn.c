@@ -520,7 +520,7 @@ static bool is_critical(const h3_stream *st)
 
 static void read_uni(skiff_h3_conn *h, h3_stream *st)
 {
-    for (int guard = 0; guard < 64 && !h->closed; guard++) {
+    for (int guard = 0; guard < H3_READS_MAX && !h->closed; guard++) {
         bool fin = false;
         skiff_ssize n = h->t.read(h->t.ctx, st->id, h->rbuf, H3_READ_CHUNK, &fin);
         if (n < 0) return;
@@ -579,7 +579,7 @@ void skiff_h3_conn_on_readable(skiff_h3_conn *h, uint64_t id)
     if (st->kind == H3_KIND_IGNORED_IN) {
         /* Drain what arrives anyway, so flow control moves. */
         bool fin = false;
-        for (int guard = 0; guard < 64; guard++) {
+        for (int guard = 0; guard < H3_READS_MAX; guard++) {
             skiff_ssize n = h->t.read(h->t.ctx, id, h->rbuf, H3_READ_CHUNK, &fin);
             if (n <= 0 || fin) break;
         }

@@ -81,7 +81,11 @@ typedef struct h3_section {
     size_t used, bytes_cap;
 } h3_section;
 
-#define H3_READ_CHUNK 65536
+#define H3_READ_CHUNK 16384 /* per connection: bytes read from a stream at once */
+/* Reads per readable event: the loop ends when the stream has nothing more
+ * (QUIC flow control bounds that); this only guards against a transport that
+ * never says so. 64 MiB. */
+#define H3_READS_MAX 4096
 
 struct skiff_h3_conn {
     skiff_h3_config cfg;

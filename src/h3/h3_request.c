@@ -270,7 +270,7 @@ void h3_request_on_readable(skiff_h3_conn *h, h3_stream *st)
         return;
     }
     st->busy++;
-    for (int guard = 0; guard < 64 && !h->closed && !st->aborted && !st->qpack_blocked; guard++) {
+    for (int guard = 0; guard < H3_READS_MAX && !h->closed && !st->aborted && !st->qpack_blocked; guard++) {
         bool fin = false;
         skiff_ssize n = h->t.read(h->t.ctx, st->id, h->rbuf, H3_READ_CHUNK, &fin);
         if (n < 0) break;

@@ -324,6 +324,23 @@ static void many_requests_byte_exact(void)
     }
 }
 
+/* QUIC tells of new stream bytes once: a reader must drain everything that
+ * is there, even megabytes, in one event. */
+static void large_body_in_one_event(void)
+{
+    world w;
+    world_start(&w, true, NULL);
+    w.apps[1].body_size = 5000000;
+    w.pipe.side[1].write_cap = 8000000;
+    uint64_t id;
+    CHECK_EQ(get(&w, "/big", &id), 0);
+    h3_pipe_run(&w.pipe);
+    exchange *e = &w.apps[0].ex[0];
+    CHECK_EQ(e->bytes, 5000000);
+    CHECK(e->ended && !e->bad_bytes);
+    h3_pipe_free(&w.pipe);
+}
+
 static void informational_trailers_and_head(void)
 {
     world w;
@@ -831,6 +848,7 @@ static void cancel_one_request(void)
 int main(void)
 {
     RUN(many_requests_byte_exact);
+    RUN(large_body_in_one_event);
     RUN(informational_trailers_and_head);
     RUN(request_body_and_trailers_reach_the_server);
     RUN(blocked_section_resumes);

@@ -25,7 +25,9 @@
 typedef struct pipe_dir {
     uint8_t *data;
     size_t len, cap, read_off;
-    bool fin, fin_told;
+    size_t told_len; /* bytes there were when the reader was last told: like
+                      * QUIC, a reader hears of new bytes once, not again */
+    bool fin, fin_told, fin_notified;
     bool reset, reset_told;
     uint64_t reset_code;
 } pipe_dir;
@@ -227,11 +229,11 @@ static inline void h3_pipe_run(h3_pipe *p)
                     in->reset_told = true;
                     skiff_h3_conn_on_reset(s->h3, st->id, in->reset_code);
                     any = true;
-                } else if (!in->reset && (in->read_off < in->len || (in->fin && !in->fin_told))) {
-                    size_t before = in->read_off;
-                    bool told = in->fin_told;
+                } else if (!in->reset && (in->len > in->told_len || (in->fin && !in->fin_told && !in->fin_notified))) {
+                    in->told_len = in->len;
+                    in->fin_notified = in->fin;
                     skiff_h3_conn_on_readable(s->h3, st->id);
-                    if (in->read_off != before || in->fin_told != told) any = true;
+                    any = true;
                 }
             }
         }
