@@ -132,7 +132,7 @@ int h3_section_add(void *ud, const skiff_h3_field *f)
         s->cap = cap;
     }
     size_t need = s->used + f->name_len + f->value_len;
-    if (need > s->bytes_cap) {
+    if (!s->bytes || need > s->bytes_cap) { /* allocated even for empty fields: fields point into it */
         size_t cap = s->bytes_cap ? s->bytes_cap : 1024;
         while (cap < need) cap *= 2;
         uint8_t *bytes = realloc(s->bytes, cap);
@@ -142,7 +142,7 @@ int h3_section_add(void *ud, const skiff_h3_field *f)
         s->bytes_cap = cap;
     }
     skiff_h3_field *dst = &s->fields[s->count++];
-    memcpy(s->bytes + s->used, f->name, f->name_len);
+    if (f->name_len) memcpy(s->bytes + s->used, f->name, f->name_len);
     dst->name = (const uint8_t *)(uintptr_t)s->used;
     dst->name_len = f->name_len;
     s->used += f->name_len;

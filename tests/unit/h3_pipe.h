@@ -132,7 +132,7 @@ static skiff_ssize pipe_read(void *ctx, uint64_t id, uint8_t *out, size_t cap, b
     if (d->reset) return SKIFF_ERR_STREAM_STATE;
     size_t n = d->len - d->read_off;
     if (n > cap) n = cap;
-    memcpy(out, d->data + d->read_off, n);
+    if (n) memcpy(out, d->data + d->read_off, n);
     d->read_off += n;
     if (d->fin && d->read_off == d->len) {
         *fin = !d->fin_told;
