@@ -106,6 +106,8 @@ struct skiff_conn {
     bool early_data_settled;   /* client: accepted or rejected is known */
     bool handshake_complete;  /* TLS finished */
     bool handshake_confirmed; /* RFC 9001 §4.1.2 */
+    uint64_t first_1rtt_pn;   /* client: the first packet number sent with 1-RTT keys */
+    bool test_withhold_handshake_done; /* tests: a server that never sends HANDSHAKE_DONE */
     bool handshake_done_pending; /* server: HANDSHAKE_DONE to (re)send */
     bool handshake_done_reported;
     bool rx_fresh_crypto; /* the packet being processed brought new handshake data */

@@ -38,16 +38,22 @@ static int on_crypto_frame(skiff_conn *c, skiff_crypto_level level, const skiff_
     return 0;
 }
 
+/* The client's handshake is confirmed (RFC 9001 §4.1.2): Handshake keys go
+ * (§4.9.2) and Application Data gets a PTO (RFC 9002 §6.2.1). */
+static void client_confirm(skiff_conn *c, skiff_time now)
+{
+    if (c->handshake_confirmed) return;
+    c->handshake_confirmed = true;
+    c->pmtu_probe_pending = c->pmtu_target > 0;
+    skiff_recovery_set_handshake_confirmed(&c->recovery, now);
+    conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE);
+}
+
 static int on_handshake_done(skiff_conn *c, skiff_time now)
 {
     /* RFC 9000 §19.20: only a server sends it. */
     if (c->role == SKIFF_ROLE_SERVER) return SKIFF_ERR_PROTOCOL_VIOLATION;
-    if (!c->handshake_confirmed) {
-        c->handshake_confirmed = true;
-        c->pmtu_probe_pending = c->pmtu_target > 0;
-        skiff_recovery_set_handshake_confirmed(&c->recovery, now);
-        conn_discard_level(c, SKIFF_LEVEL_HANDSHAKE); /* RFC 9001 §4.9.2 */
-    }
+    client_confirm(c, now);
     return 0;
 }
 
@@ -83,6 +89,13 @@ int conn_handle_frames(skiff_conn *c, const skiff_packet_header *h, skiff_crypto
             skiff_time delay = SKIFF_US(f.ack.ack_delay << exponent);
             rv = skiff_recovery_on_ack(&c->recovery, space, &f.ack, delay, now,
                                        &conn_recovery_callbacks, c);
+            /* RFC 9001 §4.1.2: a client MAY take an acknowledgment of a 1-RTT
+             * packet as confirmation. Without it, a lost HANDSHAKE_DONE
+             * leaves the client with no PTO for its requests (RFC 9002
+             * §6.2.1) until the server's own backed-off probe gets through. */
+            if (!rv && c->role == SKIFF_ROLE_CLIENT && c->handshake_complete &&
+                space == SKIFF_SPACE_APPLICATION && f.ack.largest >= c->first_1rtt_pn)
+                client_confirm(c, now);
             break;
         }
         case SKIFF_FRAME_CRYPTO: rv = on_crypto_frame(c, level, &f.crypto, now); break;

@@ -101,7 +101,7 @@ static bool write_frame(skiff_packet_builder *b, const skiff_frame *f)
 /* Connection-level control frames of the 1-RTT space. */
 static void write_control(skiff_conn *c, skiff_packet_builder *b, skiff_sent_packet *rec)
 {
-    if (c->handshake_done_pending && !record_full(rec)) {
+    if (c->handshake_done_pending && !c->test_withhold_handshake_done && !record_full(rec)) {
         skiff_frame f = {.type = SKIFF_FRAME_HANDSHAKE_DONE};
         if (write_frame(b, &f)) {
             c->handshake_done_pending = false;

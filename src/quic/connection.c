@@ -271,6 +271,8 @@ void conn_on_handshake_complete(skiff_conn *c, skiff_time now)
     (void)now;
     c->handshake_complete = true;
     c->state = CONN_ESTABLISHED;
+    /* 0-RTT packets share the space but came before this one (RFC 9001 §4.1.2). */
+    c->first_1rtt_pn = skiff_recovery_next_pn(&c->recovery, SKIFF_SPACE_APPLICATION);
     size_t len = 0;
     const char *alpn = skiff_tls_alpn(c->tls, &len);
     if (alpn && len < sizeof c->alpn) {

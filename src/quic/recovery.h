@@ -222,6 +222,12 @@ void skiff_recovery_set_max_datagram_size(skiff_recovery *r, uint64_t max_datagr
 
 /* ---- Queries -------------------------------------------------------------- */
 
+/* The next packet number this space will use. */
+static inline uint64_t skiff_recovery_next_pn(const skiff_recovery *r, skiff_pn_space space)
+{
+    return r->spaces[space].next_pn;
+}
+
 static inline uint64_t skiff_recovery_bytes_in_flight(const skiff_recovery *r)
 {
     return r->cc.bytes_in_flight;

@@ -25,6 +25,7 @@ typedef struct peer {
     bool is_server;
     bool quiet;      /* the client sends no request */
     bool key_update; /* the client updates its keys after the handshake */
+    bool no_handshake_done; /* server: never sends HANDSHAKE_DONE */
     uint64_t rng;
     bool handshake_done, closed;
     skiff_end_reason end;
@@ -142,6 +143,7 @@ static int ep_receive(void *ep, const uint8_t *dgram, size_t len, const skiff_si
         if (skiff_conn_server_new(&p->conn, &p->cfg, &callbacks, p, &path, h.dcid, h.dcid_len,
                                   h.scid, h.scid_len, NULL, 0, now))
             return -1;
+        p->conn->test_withhold_handshake_done = p->no_handshake_done;
     }
     return skiff_conn_receive(p->conn, &path, copy, len, 0, now);
 }
@@ -476,6 +478,31 @@ static void pair_free(pair *p)
     peer_free(&p->server);
 }
 
+/* RFC 9001 §4.1.2: a client whose HANDSHAKE_DONE never comes confirms the
+ * handshake when the server acknowledges a 1-RTT packet, so it drops its
+ * Handshake keys and its requests get a PTO (RFC 9002 §6.2.1). */
+static void client_confirms_on_1rtt_ack(void)
+{
+    pair p;
+    skiff_sim_config_default(&p.cfg);
+    peer_init(&p.client, false, 41);
+    peer_init(&p.server, true, 42);
+    p.client.quiet = true;
+    p.server.no_handshake_done = true;
+    skiff_path path = path_of();
+    CHECK_EQ(skiff_conn_client_new(&p.client.conn, &p.client.cfg, &callbacks, &p.client, &path, p.cfg.start), 0);
+    CHECK_EQ(skiff_sim_init(&p.sim, &p.cfg, &ops, &p.client, &ops, &p.server), 0);
+    peer *both[2] = {&p.client, &p.server};
+    CHECK_EQ(skiff_sim_run(&p.sim, p.cfg.start + SKIFF_MS(5000), both_connected, both), SKIFF_SIM_DONE);
+    uint64_t id;
+    CHECK_EQ(skiff_conn_stream_open(p.client.conn, true, &id), 0);
+    CHECK_EQ(skiff_conn_stream_write(p.client.conn, id, (const uint8_t *)"ping", 4, false), 4);
+    skiff_sim_run(&p.sim, p.sim.now + SKIFF_MS(2000), NULL, NULL);
+    CHECK(p.client.conn->handshake_confirmed);
+    CHECK(p.client.conn->first_1rtt_pn <= skiff_recovery_next_pn(&p.client.conn->recovery, SKIFF_SPACE_APPLICATION));
+    pair_free(&p);
+}
+
 /* Seed 003's example: CloseWithError(0x42, "...🙉") reaches the peer exactly,
  * and every later call on the connection returns at once with CLOSED. */
 static void close_with_error_reaches_peer_exactly(void)
@@ -700,6 +727,7 @@ int main(void)
     RUN(crypto_beyond_the_buffer);
     RUN(ack_of_a_packet_never_sent);
     RUN(unknown_frame_type);
+    RUN(client_confirms_on_1rtt_ack);
     RUN(close_with_error_reaches_peer_exactly);
     RUN(close_reasons_are_utf8_and_bounded);
     RUN(peer_reason_not_utf8);
