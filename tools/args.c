@@ -1,4 +1,5 @@
 /* Option values shared by the subcommands: durations and ALPN lists. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +80,9 @@ int tool_parse_hex_key(const char *hex, uint8_t *out, size_t len)
         out[i] = (uint8_t)v;
     }
     return 0;
+}
+
+void tool_format_ip(uint8_t family, const uint8_t *ip, char *out, size_t cap)
+{
+    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, out, (socklen_t)cap)) snprintf(out, cap, "?");
 }

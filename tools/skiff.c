@@ -20,6 +20,7 @@ static const char usage[] =
     "  decode [FILE]   decode a client's first datagram (binary or hex; '-' or none: stdin)\n"
     "  serve ROOT      serve files over QUIC (see skiff serve --help)\n"
     "  get URL...      download URLs over one QUIC connection (see skiff get --help)\n"
+    "  tcp listen|connect  userspace TCP over a TUN device, like nc (see skiff tcp --help)\n"
     "\n"
     "options:\n"
     "  -h, --help      show this help\n"
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "decode")) return skiff_cmd_decode(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve")) return skiff_cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "get")) return skiff_cmd_get(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tcp")) return skiff_cmd_tcp(argc - 1, argv + 1);
     fprintf(stderr, "skiff: unknown command '%s'\n%s", cmd, usage);
     return 2;
 }

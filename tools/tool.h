@@ -15,6 +15,7 @@ int skiff_cmd_demo(int argc, char **argv);
 int skiff_cmd_decode(int argc, char **argv);
 int skiff_cmd_serve(int argc, char **argv);
 int skiff_cmd_get(int argc, char **argv);
+int skiff_cmd_tcp(int argc, char **argv);
 
 /* The options serve and get share (options.c). */
 typedef struct tool_options {
@@ -67,6 +68,9 @@ struct skiff_h3_callbacks;
 struct skiff_h3_conn;
 int tool_h3_attach(struct skiff_h3_conn **out, skiff_conn *c, bool is_server,
                    const struct skiff_h3_callbacks *cb, void *ud);
+
+/* An IPv4 (family 4) or IPv6 address as text. */
+void tool_format_ip(uint8_t family, const uint8_t *ip, char *out, size_t cap);
 
 /* Prints "skiff: <message>" on stderr and returns 1. */
 int tool_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
