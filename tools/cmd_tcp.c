@@ -23,6 +23,7 @@ typedef struct tcp_ctx {
     skiff_tcp_engine *engine;
     skiff_tcp_conn *conn;
     bool verbose, listening, stdin_open, stdin_registered, done;
+    bool close_after_peer, peer_eof;
     skiff_tcp_end end;
     uint8_t inbuf[65536];
     size_t in_off, in_len; /* read from stdin, not yet taken by TCP */
@@ -39,6 +40,7 @@ static const char tcp_usage[] =
     "  -v               print each state transition on stderr\n"
     "  --msl DUR        maximum segment lifetime; TIME-WAIT lasts 2 MSL (default 30s)\n"
     "  --no-nagle       send small segments at once (TCP_NODELAY)\n"
+    "  --close-after-peer  send our FIN only after the peer's (a passive close)\n"
     "  --isn N          the initial sequence number (tests; default RFC 6528)\n"
     "  --cc NAME        newreno (default) or cubic\n";
 
@@ -89,6 +91,10 @@ static void on_readable(skiff_tcp_conn *c, void *ud)
             }
             ctx->received += (uint64_t)n;
         }
+        if (eof && !ctx->peer_eof) {
+            ctx->peer_eof = true;
+            if (ctx->close_after_peer) pump_stdin(ctx); /* our FIN may go now */
+        }
         if (n <= 0 || eof) break;
     }
 }
@@ -131,7 +137,8 @@ static void pump_stdin(tcp_ctx *ctx)
             continue;
         }
         if (!ctx->stdin_open) {
-            skiff_tcp_shutdown(c, skiff_clock_now());
+            /* With --close-after-peer the peer closes first (passive close). */
+            if (!ctx->close_after_peer || ctx->peer_eof) skiff_tcp_shutdown(c, skiff_clock_now());
             break;
         }
         ssize_t r = read(STDIN_FILENO, ctx->inbuf, sizeof ctx->inbuf);
@@ -173,6 +180,7 @@ int skiff_cmd_tcp(int argc, char **argv)
         {"peer-net", required_argument, 0, 'p'}, {"msl", required_argument, 0, 'm'},
         {"no-nagle", no_argument, 0, 'N'},       {"isn", required_argument, 0, 'I'},
         {"cc", required_argument, 0, 'c'},       {"help", no_argument, 0, 'h'},
+        {"close-after-peer", no_argument, 0, 'P'},
         {0, 0, 0, 0}};
     if (argc < 2 || (strcmp(argv[1], "listen") && strcmp(argv[1], "connect"))) {
         fputs(tcp_usage, argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
@@ -207,6 +215,7 @@ int skiff_cmd_tcp(int argc, char **argv)
             if (*end) return tool_fail("bad --isn '%s'", optarg);
             break;
         case 'c': cfg.cc = optarg; break;
+        case 'P': ctx.close_after_peer = true; break;
         case 'v': ctx.verbose = true; break;
         case 'h': fputs(tcp_usage, stdout); return 0;
         default: fputs(tcp_usage, stderr); return 2;

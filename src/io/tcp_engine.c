@@ -23,8 +23,8 @@ struct skiff_tcp_engine {
     skiff_tcp_stack *stack;
     int fd;
     char name[64];
-    uint8_t buf[PACKET_MAX];
-    bool stopped;
+    uint8_t in[PACKET_MAX];  /* the packet being processed: callbacks may flush meanwhile */
+    uint8_t out[PACKET_MAX];
 };
 
 int skiff_tcp_addr_parse(const char *text, skiff_tcp_addr *out)
@@ -49,9 +49,9 @@ static void arm(skiff_tcp_engine *e)
 void skiff_tcp_engine_flush(skiff_tcp_engine *e)
 {
     for (int guard = 0; guard < 100000; guard++) {
-        size_t n = skiff_tcp_stack_output(e->stack, e->buf, sizeof e->buf, skiff_clock_now());
+        size_t n = skiff_tcp_stack_output(e->stack, e->out, sizeof e->out, skiff_clock_now());
         if (!n) break;
-        skiff_ssize w = skiff_tun_write(e->fd, e->buf, n);
+        skiff_ssize w = skiff_tun_write(e->fd, e->out, n);
         if (w < 0 && w != -EAGAIN) break;
         /* EAGAIN: the device queue is full; the segment is lost like on a
          * congested link, and TCP's recovery sends it again. */
@@ -64,9 +64,10 @@ static void on_device(skiff_loop *loop, int fd, uint32_t events, void *ud)
     (void)loop, (void)fd, (void)events;
     skiff_tcp_engine *e = ud;
     for (int i = 0; i < READS_PER_TURN; i++) {
-        skiff_ssize n = skiff_tun_read(e->fd, e->buf, sizeof e->buf);
+        skiff_ssize n = skiff_tun_read(e->fd, e->in, sizeof e->in);
+        if (n == -EMSGSIZE) continue; /* cut short by the buffer: dropped */
         if (n <= 0) break;
-        skiff_tcp_stack_input(e->stack, e->buf, (size_t)n, skiff_clock_now());
+        skiff_tcp_stack_input(e->stack, e->in, (size_t)n, skiff_clock_now());
     }
     skiff_tcp_engine_flush(e);
 }
