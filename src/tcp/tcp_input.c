@@ -31,6 +31,7 @@ void tcp_take_syn_options(skiff_tcp_conn *c, const skiff_tcp_segment *seg)
 static void established(skiff_tcp_conn *c)
 {
     tcp_set_state(c, SKIFF_TCP_ESTABLISHED);
+    if (c->fin_queued) tcp_set_state(c, SKIFF_TCP_FIN_WAIT_1); /* CLOSE came before the handshake ended */
     if (c->passive) {
         c->stack->half_open--;
         if (c->stack->cb.accepted) c->stack->cb.accepted(c, c->stack->ud);
@@ -260,7 +261,24 @@ void tcp_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, skiff_time now)
         tcp_mark_pending(c);
         return;
     }
-    if (syn) off = off + 1; /* a SYN's data starts after it */
+    /* Simultaneous open (§3.5 figure 7): the peer's SYN-ACK in SYN-RECEIVED
+     * completes the handshake; its SYN bit is the one already taken. */
+    if (c->state == SKIFF_TCP_SYN_RECEIVED && !c->passive && syn && (seg->flags & SKIFF_TCP_ACK) &&
+        seg->seq == c->irs && seg->ack == c->iss + 1)
+        syn = false;
+    else if (syn)
+        off = off + 1; /* a SYN's data starts after it */
+    if (c->state == SKIFF_TCP_TIME_WAIT) {
+        /* RFC 1337: TIME-WAIT ignores RSTs. §3.10.7.4: a retransmitted FIN is
+         * acknowledged and restarts the 2 MSL wait. */
+        if (rst) return;
+        if (fin && off + len == c->fin_off) {
+            c->timewait_deadline = now + 2 * c->stack->cfg.msl;
+            c->ack_now = true;
+            tcp_mark_pending(c);
+            return;
+        }
+    }
     /* RFC 7323 §5.3 PAWS: an old timestamp is a duplicate from long ago. */
     if (c->ts_ok && seg->opt.has_timestamps && !rst && (int32_t)(seg->opt.ts_val - c->ts_recent) < 0) {
         c->ack_now = true;

@@ -432,8 +432,17 @@ int skiff_tcp_shutdown(skiff_tcp_conn *c, skiff_time now)
     switch (c->state) {
     case SKIFF_TCP_ESTABLISHED: tcp_set_state(c, SKIFF_TCP_FIN_WAIT_1); break;
     case SKIFF_TCP_CLOSE_WAIT: tcp_set_state(c, SKIFF_TCP_LAST_ACK); break;
-    case SKIFF_TCP_SYN_RECEIVED: tcp_set_state(c, SKIFF_TCP_FIN_WAIT_1); break;
-    case SKIFF_TCP_SYN_SENT: tcp_end(c, SKIFF_TCP_END_CLOSED); return 0;
+    case SKIFF_TCP_SYN_RECEIVED:
+        /* §3.10.4: the FIN waits for ESTABLISHED (established() moves on). */
+        break;
+    case SKIFF_TCP_SYN_SENT:
+        /* §3.10.4 deletes a connection that never got going; one with data
+         * queued keeps it and closes after it, as a socket would. */
+        if (c->sent_end == 0) {
+            tcp_end(c, SKIFF_TCP_END_CLOSED);
+            return 0;
+        }
+        break;
     default: return c->fin_queued ? 0 : SKIFF_ERR_CLOSED;
     }
     c->fin_queued = true;

@@ -17,4 +17,7 @@ void corpus_qpack_seeds(void);    /* corpus_qpack.c: the qpack_decoder target */
 void corpus_h3_frame_seeds(void); /* corpus_h3_frame.c: the h3_frame target */
 void corpus_h3_conn_seeds(void);  /* corpus_h3_conn.c: the h3_conn target */
 
+/* Seeds of the TCP targets. */
+void corpus_tcp_seeds(void); /* corpus_tcp.c: the tcp_segment target */
+
 #endif

@@ -39,7 +39,7 @@ static void record(seed *s, uint8_t kind, const uint8_t *p, size_t n)
     s->buf[s->len++] = kind;
     s->buf[s->len++] = (uint8_t)(n >> 8);
     s->buf[s->len++] = (uint8_t)n;
-    memcpy(s->buf + s->len, p, n);
+    if (n) memcpy(s->buf + s->len, p, n);
     s->len += n;
 }
 
