@@ -27,6 +27,9 @@ typedef struct tcp_ctx {
     skiff_tcp_end end;
     uint8_t inbuf[65536];
     size_t in_off, in_len; /* read from stdin, not yet taken by TCP */
+    uint8_t outbuf[65536];
+    size_t out_off, out_len; /* taken from TCP, not yet written to stdout */
+    bool stdout_registered;
     uint64_t sent, received;
 } tcp_ctx;
 
@@ -42,14 +45,18 @@ static const char tcp_usage[] =
     "  --no-nagle       send small segments at once (TCP_NODELAY)\n"
     "  --close-after-peer  send our FIN only after the peer's (a passive close)\n"
     "  --isn N          the initial sequence number (tests; default RFC 6528)\n"
-    "  --cc NAME        newreno (default) or cubic\n";
+    "  --cc NAME        newreno (default) or cubic\n"
+    "  --buffer BYTES   send and receive buffer size (default 4 MiB)\n"
+    "  --impair SPEC    seeded impairment between device and stack, both ways (tests):\n"
+    "                   delay=2ms,jitter=3ms,reorder=5,dup=2,loss=1,seed=7\n";
 
 static void on_state(skiff_tcp_conn *c, skiff_tcp_state from, skiff_tcp_state to, void *ud)
 {
     tcp_ctx *ctx = ud;
-    (void)c;
-    if (ctx->verbose)
-        fprintf(stderr, "skiff tcp: %s -> %s\n", skiff_tcp_state_name(from), skiff_tcp_state_name(to));
+    if (!ctx->verbose) return;
+    fprintf(stderr, "skiff tcp: %s -> %s\n", skiff_tcp_state_name(from), skiff_tcp_state_name(to));
+    if (to == SKIFF_TCP_ESTABLISHED)
+        fprintf(stderr, "skiff tcp: iss %u irs %u\n", skiff_tcp_conn_iss(c), skiff_tcp_conn_irs(c));
 }
 
 static void pump_stdin(tcp_ctx *ctx);
@@ -70,33 +77,66 @@ static void on_accepted(skiff_tcp_conn *c, void *ud)
     }
 }
 
-static void on_readable(skiff_tcp_conn *c, void *ud)
+static void on_stdout(skiff_loop *loop, int fd, uint32_t events, void *ud);
+
+/* Moves received bytes to stdout as fast as stdout takes them, and no
+ * faster: a slow reader leaves them in TCP's buffer, whose window then
+ * closes, and the peer waits (zero-window probes). `block` (at the end)
+ * writes everything left. */
+static void drain_to_stdout(tcp_ctx *ctx, skiff_tcp_conn *c, bool block)
 {
-    tcp_ctx *ctx = ud;
-    if (c != ctx->conn) return;
-    uint8_t buf[65536];
-    for (int guard = 0; guard < 4096; guard++) {
-        bool eof = false;
-        skiff_ssize n = skiff_tcp_recv(c, buf, sizeof buf, &eof, skiff_clock_now());
-        if (n > 0) {
-            size_t off = 0;
-            while (off < (size_t)n) {
-                ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)n - off);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) {
-                    skiff_tcp_abort(c, skiff_clock_now());
-                    return;
-                }
-                off += (size_t)w;
+    for (int guard = 0; guard < 100000; guard++) {
+        while (ctx->out_off < ctx->out_len) {
+            ssize_t w = write(STDOUT_FILENO, ctx->outbuf + ctx->out_off, ctx->out_len - ctx->out_off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0 && errno == EAGAIN && block) {
+                fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+                continue;
             }
+            if (w < 0 && errno == EAGAIN) {
+                if (!ctx->stdout_registered &&
+                    skiff_loop_add_fd(skiff_tcp_engine_loop(ctx->engine), STDOUT_FILENO, EPOLLOUT, on_stdout, ctx) == 0)
+                    ctx->stdout_registered = true;
+                return;
+            }
+            if (w <= 0) {
+                if (c) skiff_tcp_abort(c, skiff_clock_now());
+                return;
+            }
+            ctx->out_off += (size_t)w;
+        }
+        ctx->out_off = ctx->out_len = 0;
+        if (!c) return;
+        bool eof = false;
+        skiff_ssize n = skiff_tcp_recv(c, ctx->outbuf, sizeof ctx->outbuf, &eof, skiff_clock_now());
+        if (n > 0) {
+            ctx->out_len = (size_t)n;
             ctx->received += (uint64_t)n;
         }
         if (eof && !ctx->peer_eof) {
             ctx->peer_eof = true;
             if (ctx->close_after_peer) pump_stdin(ctx); /* our FIN may go now */
         }
-        if (n <= 0 || eof) break;
+        if (n <= 0) break;
     }
+    if (ctx->stdout_registered && ctx->out_off == ctx->out_len) {
+        skiff_loop_del_fd(skiff_tcp_engine_loop(ctx->engine), STDOUT_FILENO);
+        ctx->stdout_registered = false;
+    }
+}
+
+static void on_stdout(skiff_loop *loop, int fd, uint32_t events, void *ud)
+{
+    (void)loop, (void)fd, (void)events;
+    tcp_ctx *ctx = ud;
+    drain_to_stdout(ctx, ctx->conn, false);
+    skiff_tcp_engine_flush(ctx->engine); /* a window update may be due */
+}
+
+static void on_readable(skiff_tcp_conn *c, void *ud)
+{
+    tcp_ctx *ctx = ud;
+    if (c == ctx->conn && ctx->out_off == ctx->out_len) drain_to_stdout(ctx, c, false);
 }
 
 static void on_writable(skiff_tcp_conn *c, void *ud)
@@ -109,6 +149,8 @@ static void on_ended(skiff_tcp_conn *c, skiff_tcp_end why, void *ud)
 {
     tcp_ctx *ctx = ud;
     if (c != ctx->conn) return;
+    /* What the peer sent and we have not written yet goes out before the end. */
+    drain_to_stdout(ctx, c, true);
     ctx->end = why;
     ctx->done = true;
     ctx->conn = NULL;
@@ -151,7 +193,6 @@ static void pump_stdin(tcp_ctx *ctx)
         ctx->in_off = 0;
         ctx->in_len = (size_t)r;
     }
-    skiff_tcp_engine_flush(ctx->engine);
 }
 
 static void on_stdin(skiff_loop *loop, int fd, uint32_t events, void *ud)
@@ -159,6 +200,7 @@ static void on_stdin(skiff_loop *loop, int fd, uint32_t events, void *ud)
     (void)loop, (void)fd, (void)events;
     tcp_ctx *ctx = ud;
     pump_stdin(ctx);
+    skiff_tcp_engine_flush(ctx->engine);
     if ((!ctx->stdin_open || ctx->in_off < ctx->in_len) && ctx->stdin_registered) {
         /* Done with stdin, or waiting for room: stop polling it. */
         skiff_loop_del_fd(skiff_tcp_engine_loop(ctx->engine), STDIN_FILENO);
@@ -180,14 +222,15 @@ int skiff_cmd_tcp(int argc, char **argv)
         {"peer-net", required_argument, 0, 'p'}, {"msl", required_argument, 0, 'm'},
         {"no-nagle", no_argument, 0, 'N'},       {"isn", required_argument, 0, 'I'},
         {"cc", required_argument, 0, 'c'},       {"help", no_argument, 0, 'h'},
-        {"close-after-peer", no_argument, 0, 'P'},
+        {"close-after-peer", no_argument, 0, 'P'}, {"buffer", required_argument, 0, 'B'},
+        {"impair", required_argument, 0, 'M'},
         {0, 0, 0, 0}};
     if (argc < 2 || (strcmp(argv[1], "listen") && strcmp(argv[1], "connect"))) {
         fputs(tcp_usage, argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
         return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
     }
     tcp_ctx ctx = {.listening = !strcmp(argv[1], "listen"), .stdin_open = true};
-    const char *tun = NULL, *peer_nets[4], *addrs[4];
+    const char *tun = NULL, *peer_nets[4], *addrs[4], *impair = NULL;
     size_t peer_count = 0, addr_count = 0;
     skiff_tcp_config cfg;
     skiff_tcp_config_default(&cfg);
@@ -216,6 +259,13 @@ int skiff_cmd_tcp(int argc, char **argv)
             break;
         case 'c': cfg.cc = optarg; break;
         case 'P': ctx.close_after_peer = true; break;
+        case 'B': {
+            unsigned long b = strtoul(optarg, &end, 10);
+            if (*end || b < 4096 || b > (1ul << 30)) return tool_fail("bad --buffer '%s'", optarg);
+            cfg.send_buffer = cfg.recv_buffer = (uint32_t)b;
+            break;
+        }
+        case 'M': impair = optarg; break;
         case 'v': ctx.verbose = true; break;
         case 'h': fputs(tcp_usage, stdout); return 0;
         default: fputs(tcp_usage, stderr); return 2;
@@ -237,6 +287,10 @@ int skiff_cmd_tcp(int argc, char **argv)
     int rv = skiff_tcp_engine_new(&ctx.engine, tun, peer_nets, peer_count, addrs, addr_count, &cfg, &cb, &ctx);
     if (rv) return tool_fail("TUN device: %s", tool_error_text(rv));
     skiff_tcp_stack *stack = skiff_tcp_engine_stack(ctx.engine);
+    if (impair && skiff_tcp_engine_set_impairment(ctx.engine, impair)) {
+        skiff_tcp_engine_free(ctx.engine);
+        return tool_fail("bad --impair '%s'", impair);
+    }
     if (ctx.verbose) fprintf(stderr, "skiff tcp: device %s up\n", skiff_tcp_engine_device(ctx.engine));
     if (ctx.listening) {
         skiff_tcp_listen(stack, (uint16_t)port);
@@ -261,6 +315,8 @@ int skiff_cmd_tcp(int argc, char **argv)
         }
     }
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    int stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
+    fcntl(STDOUT_FILENO, F_SETFL, stdout_flags | O_NONBLOCK);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -278,15 +334,23 @@ int skiff_cmd_tcp(int argc, char **argv)
         skiff_tcp_engine_run(ctx.engine, skiff_clock_now() + SKIFF_MS(50));
     }
     if (ctx.stdin_registered) skiff_loop_del_fd(loop, STDIN_FILENO);
+    if (ctx.stdout_registered) skiff_loop_del_fd(loop, STDOUT_FILENO);
+    drain_to_stdout(&ctx, NULL, true);
+    fcntl(STDOUT_FILENO, F_SETFL, stdout_flags);
     int status = 0;
     if (interrupted && !ctx.done) status = 130;
     else if (ctx.end != SKIFF_TCP_END_CLOSED) status = tool_fail("%s", skiff_tcp_end_name(ctx.end));
     const skiff_tcp_stats *st = skiff_tcp_stack_stats(stack);
     if (ctx.verbose)
-        fprintf(stderr, "skiff tcp: sent %llu bytes, received %llu; segments in %llu, out %llu, retransmits %llu\n",
+        fprintf(stderr,
+                "skiff tcp: sent %llu bytes, received %llu; segments in %llu, out %llu, retransmits %llu, "
+                "challenge acks %llu, zero-window probes %llu, dropped %llu\n",
                 (unsigned long long)ctx.sent, (unsigned long long)ctx.received,
                 (unsigned long long)st->segments_in, (unsigned long long)st->segments_out,
-                (unsigned long long)st->retransmits);
+                (unsigned long long)st->retransmits, (unsigned long long)st->challenge_acks,
+                (unsigned long long)st->zero_window_probes,
+                (unsigned long long)(st->dropped_bad_checksum + st->dropped_bad_header + st->dropped_bad_ip +
+                                     st->dropped_out_of_window + st->dropped_ooo_full));
     skiff_tcp_engine_free(ctx.engine);
     return status;
 }

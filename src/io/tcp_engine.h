@@ -33,6 +33,12 @@ void skiff_tcp_engine_flush(skiff_tcp_engine *e);
 int skiff_tcp_engine_run(skiff_tcp_engine *e, skiff_time until);
 void skiff_tcp_engine_stop(skiff_tcp_engine *e);
 
+/* Seeded impairment between the device and the stack, both ways (for tests:
+ * this kernel has no netem): "delay=2ms,jitter=3ms,reorder=5,dup=2,loss=1,seed=7"
+ * (percentages; a reordered packet is held past the ones after it).
+ * Returns 0 or SKIFF_ERR_INVALID_ARGUMENT. */
+int skiff_tcp_engine_set_impairment(skiff_tcp_engine *e, const char *spec);
+
 /* Parses "10.9.0.2" or "fd00:9::2" into an address with port 0. Returns 0 or -1. */
 int skiff_tcp_addr_parse(const char *text, skiff_tcp_addr *out);
 

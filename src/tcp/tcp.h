@@ -120,7 +120,8 @@ int skiff_tcp_stack_add_address(skiff_tcp_stack *s, const skiff_tcp_addr *addr);
 
 /* One IP packet from the device. Never fails: bad input is counted. */
 void skiff_tcp_stack_input(skiff_tcp_stack *s, const uint8_t *packet, size_t len, skiff_time now);
-/* The next packet to write to the device: its length, 0 when none now. */
+/* The next packet to write to the device: its length, 0 when none now.
+ * Not from inside a callback: connections that ended are freed here. */
 size_t skiff_tcp_stack_output(skiff_tcp_stack *s, uint8_t *out, size_t cap, skiff_time now);
 skiff_time skiff_tcp_stack_deadline(const skiff_tcp_stack *s);
 void skiff_tcp_stack_on_timeout(skiff_tcp_stack *s, skiff_time now);
@@ -153,7 +154,8 @@ void *skiff_tcp_conn_user_data(const skiff_tcp_conn *c);
 size_t skiff_tcp_conn_writable(const skiff_tcp_conn *c);
 /* Nagle on or off for this connection (TCP_NODELAY is off). */
 void skiff_tcp_conn_set_nagle(skiff_tcp_conn *c, bool on);
-/* The initial send sequence number (for tests and -v). */
+/* The initial send and receive sequence numbers (for tests and -v). */
 uint32_t skiff_tcp_conn_iss(const skiff_tcp_conn *c);
+uint32_t skiff_tcp_conn_irs(const skiff_tcp_conn *c);
 
 #endif

@@ -346,6 +346,7 @@ void tcp_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, skiff_time now)
     /* The text (§3.10.7.4 step 7), in the states that still receive. */
     bool receiving = c->state == SKIFF_TCP_ESTABLISHED || c->state == SKIFF_TCP_FIN_WAIT_1 ||
                      c->state == SKIFF_TCP_FIN_WAIT_2;
+    bool readable = false;
     if (len && receiving) {
         uint64_t before = c->rcv_nxt;
         bool in_order = off <= c->rcv_nxt;
@@ -357,7 +358,7 @@ void tcp_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, skiff_time now)
         } else if (c->delack_deadline == SKIFF_TIME_NEVER) {
             c->delack_deadline = now + c->stack->cfg.delayed_ack;
         }
-        if (c->rcv_nxt > before && c->stack->cb.readable) c->stack->cb.readable(c, c->stack->ud);
+        readable = c->rcv_nxt > before;
     }
     if (fin && (receiving || c->state == SKIFF_TCP_CLOSE_WAIT || c->state == SKIFF_TCP_CLOSING ||
                 c->state == SKIFF_TCP_LAST_ACK || c->state == SKIFF_TCP_TIME_WAIT)) {
@@ -373,6 +374,13 @@ void tcp_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, skiff_time now)
             c->ack_now = true; /* a retransmitted FIN */
         }
     }
-    if (c->fin_received && c->rcv_nxt == c->fin_off && receiving) fin_reached(c, now);
+    /* The FIN is taken (and the state moves on) before the application
+     * hears of new bytes: one that reads up to the FIN and closes at once
+     * must find the connection in CLOSE-WAIT, not ESTABLISHED. */
+    if (c->fin_received && c->rcv_nxt == c->fin_off && receiving) {
+        fin_reached(c, now);
+        readable = false; /* fin_reached told it */
+    }
     tcp_mark_pending(c);
+    if (readable && c->stack->cb.readable) c->stack->cb.readable(c, c->stack->ud);
 }

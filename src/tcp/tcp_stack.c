@@ -466,3 +466,4 @@ void *skiff_tcp_conn_user_data(const skiff_tcp_conn *c) { return c->user_data; }
 size_t skiff_tcp_conn_writable(const skiff_tcp_conn *c) { return c->fin_queued ? 0 : tcp_send_free(c); }
 void skiff_tcp_conn_set_nagle(skiff_tcp_conn *c, bool on) { c->nagle = on; }
 uint32_t skiff_tcp_conn_iss(const skiff_tcp_conn *c) { return c->iss; }
+uint32_t skiff_tcp_conn_irs(const skiff_tcp_conn *c) { return c->irs; }

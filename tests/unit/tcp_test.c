@@ -31,6 +31,7 @@ typedef struct side {
     const uint8_t *tx;
     size_t tx_len, tx_off;
     bool close_after_send;
+    bool close_on_eof; /* shutdown from inside the readable callback at the peer's FIN */
 } side;
 
 typedef struct net {
@@ -88,6 +89,7 @@ static void drain(side *s)
         bool eof = false;
         skiff_ssize n = skiff_tcp_recv(s->conn, s->rx + s->rx_len, s->rx_cap - s->rx_len, &eof, cur->now);
         if (n > 0) s->rx_len += (size_t)n;
+        if (eof && !s->eof && s->close_on_eof) skiff_tcp_shutdown(s->conn, cur->now);
         if (eof) s->eof = true;
         if (n <= 0) break;
     }
@@ -273,6 +275,28 @@ static void handshake_transfer_and_the_seeds_close(void)
     CHECK_EQ(skiff_tcp_stack_connections(n.s[0].stack), 0);
     CHECK_EQ(skiff_tcp_stack_connections(n.s[1].stack), 0);
     net_free(&n);
+}
+
+/* An application that closes the moment it reads the peer's FIN, from
+ * inside the readable callback, finds the connection in CLOSE-WAIT (the
+ * FIN is taken before the application hears of the bytes before it), even
+ * when the FIN came ahead of a hole. */
+static void close_on_eof_inside_the_callback(void)
+{
+    for (uint64_t seed = 20; seed < 26; seed++) {
+        net n;
+        skiff_tcp_config c;
+        skiff_tcp_config_default(&c);
+        c.msl = SKIFF_MS(200);
+        net_init(&n, seed, &c, &c);
+        n.reorder = 30;
+        n.s[1].close_on_eof = true;
+        exchange(&n, 200000, 0, true);
+        CHECK(!strcmp(n.s[1].states, "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"));
+        if (strcmp(n.s[1].states, "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"))
+            fprintf(stderr, "  seed %llu: %s\n", (unsigned long long)seed, n.s[1].states);
+        net_free(&n);
+    }
 }
 
 /* Loss, reordering and duplication both ways: still byte-exact, both ways. */
@@ -559,6 +583,7 @@ static void bad_segments_are_dropped_and_counted(void)
 int main(void)
 {
     RUN(handshake_transfer_and_the_seeds_close);
+    RUN(close_on_eof_inside_the_callback);
     RUN(impaired_paths_stay_byte_exact);
     RUN(sequence_numbers_wrap);
     RUN(simultaneous_close);
