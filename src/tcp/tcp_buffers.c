@@ -105,6 +105,7 @@ void tcp_sent_push(skiff_tcp_conn *c, uint64_t start, uint64_t end, skiff_time n
             if (r->start <= start && start < r->end) {
                 r->sent_time = now;
                 r->retransmitted = true;
+                if (r->lost) c->lost_bytes -= r->end - r->start;
                 r->lost = false;
                 return;
             }
@@ -119,7 +120,26 @@ void tcp_sent_push(skiff_tcp_conn *c, uint64_t start, uint64_t end, skiff_time n
 void tcp_sent_drop_acked(skiff_tcp_conn *c)
 {
     while (c->sent_count && c->sent[c->sent_head].end <= c->snd_una) {
+        tcp_sent *r = &c->sent[c->sent_head];
+        if (r->lost) c->lost_bytes -= r->end - r->start;
+        if (r->sacked) c->sacked_bytes -= r->end - r->start;
         c->sent_head = (c->sent_head + 1) % TCP_SENT_MAX;
         c->sent_count--;
     }
+}
+
+void tcp_sent_mark_lost(skiff_tcp_conn *c, tcp_sent *r)
+{
+    if (r->lost || r->sacked) return;
+    r->lost = true;
+    c->lost_bytes += r->end - r->start;
+}
+
+void tcp_sent_mark_sacked(skiff_tcp_conn *c, tcp_sent *r)
+{
+    if (r->sacked) return;
+    if (r->lost) c->lost_bytes -= r->end - r->start;
+    r->lost = false;
+    r->sacked = true;
+    c->sacked_bytes += r->end - r->start;
 }

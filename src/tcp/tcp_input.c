@@ -102,10 +102,7 @@ static void take_sack(skiff_tcp_conn *c, const skiff_tcp_segment *seg)
         if (r <= l || l < c->snd_una || r > c->snd_max) continue; /* stale or bogus: ignored */
         for (size_t k = 0; k < c->sent_count; k++) {
             tcp_sent *t = tcp_sent_at(c, k);
-            if (!t->sacked && t->start >= l && t->end <= r) {
-                t->sacked = true;
-                t->lost = false;
-            }
+            if (!t->sacked && t->start >= l && t->end <= r) tcp_sent_mark_sacked(c, t);
         }
     }
 }
@@ -121,7 +118,7 @@ static bool sack_loss(skiff_tcp_conn *c)
         if (t->sacked) {
             sacked_above += t->end - t->start;
         } else if (!t->lost && sacked_above >= 3u * c->mss && t->end > c->snd_una) {
-            t->lost = true;
+            tcp_sent_mark_lost(c, t);
             marked = true;
         }
     }
@@ -175,7 +172,7 @@ static void ack_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, size_t le
         c->persist_backoff = 0;
         if (c->in_recovery && ack >= c->recover) c->in_recovery = false;
         else if (c->in_recovery && !c->sack_ok && c->sent_count) {
-            tcp_sent_at(c, 0)->lost = true; /* RFC 6582 partial ACK: the next hole */
+            tcp_sent_mark_lost(c, tcp_sent_at(c, 0)); /* RFC 6582 partial ACK: the next hole */
             c->fast_retransmit_due = true;
         }
         skiff_cc_on_packets_acked(&c->cc, acked, sent_time, now, &c->rtt);
@@ -191,7 +188,7 @@ static void ack_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, size_t le
         bool lost = c->sack_ok ? sack_loss(c) : false;
         if ((c->dupacks == 3 || lost) && !c->in_recovery && c->sent_count) {
             tcp_sent *first = tcp_sent_at(c, 0);
-            if (!first->sacked) first->lost = true;
+            tcp_sent_mark_lost(c, first);
             enter_recovery(c, first->sent_time, now);
         }
     }

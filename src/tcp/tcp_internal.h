@@ -82,6 +82,7 @@ struct skiff_tcp_conn {
     /* Loss recovery and congestion. */
     tcp_sent *sent;                        /* ring of transmissions in send order */
     size_t sent_head, sent_count;
+    uint64_t sacked_bytes, lost_bytes;     /* of the records: kept as they change, for "pipe" */
     skiff_range_set sacked;                /* SACKed offsets above snd_una */
     unsigned dupacks;
     bool in_recovery;
@@ -187,5 +188,7 @@ size_t tcp_recv_read(skiff_tcp_conn *c, uint8_t *dst, size_t cap);
 void tcp_sent_push(skiff_tcp_conn *c, uint64_t start, uint64_t end, skiff_time now, bool retransmission);
 void tcp_sent_drop_acked(skiff_tcp_conn *c);
 tcp_sent *tcp_sent_at(skiff_tcp_conn *c, size_t i);
+void tcp_sent_mark_lost(skiff_tcp_conn *c, tcp_sent *r);
+void tcp_sent_mark_sacked(skiff_tcp_conn *c, tcp_sent *r);
 
 #endif

@@ -44,14 +44,10 @@ static bool synchronized(const skiff_tcp_conn *c)
  * SACKed, not marked lost (lost ones count again once resent). */
 static uint64_t pipe_bytes(skiff_tcp_conn *c)
 {
-    uint64_t pipe = 0;
-    for (size_t i = 0; i < c->sent_count; i++) {
-        tcp_sent *r = tcp_sent_at(c, i);
-        if (r->sacked || r->lost) continue;
-        uint64_t start = r->start > c->snd_una ? r->start : c->snd_una;
-        if (r->end > start) pipe += r->end - start;
-    }
-    return pipe;
+    uint64_t top = c->snd_max < c->sent_end ? c->snd_max : c->sent_end; /* not the FIN */
+    uint64_t out = top > c->snd_una ? top - c->snd_una : 0;
+    uint64_t gone = c->sacked_bytes + c->lost_bytes;
+    return out > gone ? out - gone : 0;
 }
 
 static size_t build(skiff_tcp_conn *c, uint8_t *out, size_t cap, uint8_t flags, uint64_t seq_off,
@@ -180,7 +176,7 @@ size_t tcp_output(skiff_tcp_conn *c, uint8_t *out, size_t cap, skiff_time now)
     uint64_t cwnd = c->cc.cwnd;
     c->cc.bytes_in_flight = pipe;
     /* Lost data first (RFC 6675 §5 NextSeg rule 1), within cwnd. */
-    tcp_sent *lost = next_lost(c);
+    tcp_sent *lost = c->lost_bytes ? next_lost(c) : NULL;
     if (lost && (pipe < cwnd || c->fast_retransmit_due)) {
         c->fast_retransmit_due = false;
         uint64_t start = lost->start > c->snd_una ? lost->start : c->snd_una;

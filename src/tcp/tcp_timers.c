@@ -47,7 +47,7 @@ static void on_rto(skiff_tcp_conn *c, skiff_time now)
     }
     for (size_t i = 0; i < c->sent_count; i++) {
         tcp_sent *t = tcp_sent_at(c, i);
-        if (!t->sacked) t->lost = true;
+        tcp_sent_mark_lost(c, t);
     }
     if (c->fin_sent && !c->fin_acked) {
         c->fin_sent = false;
