@@ -28,8 +28,9 @@ void tcp_take_syn_options(skiff_tcp_conn *c, const skiff_tcp_segment *seg)
     c->cc.cwnd = skiff_cc_initial_window(c->mss);
 }
 
-static void established(skiff_tcp_conn *c)
+static void established(skiff_tcp_conn *c, skiff_time now)
 {
+    if (c->stack->cfg.keepalive) c->keepalive_deadline = now + c->stack->cfg.keepalive_idle;
     tcp_set_state(c, SKIFF_TCP_ESTABLISHED);
     if (c->fin_queued) tcp_set_state(c, SKIFF_TCP_FIN_WAIT_1); /* CLOSE came before the handshake ended */
     if (c->passive) {
@@ -73,7 +74,7 @@ static void syn_sent_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, skif
         if (!c->ts_ok) rtt_sample(c, now - c->rtt_time, now);
         else rtt_sample(c, SKIFF_MS(tcp_ts_now(c, now) - seg->opt.ts_ecr), now);
         c->ack_now = true;
-        established(c);
+        established(c, now);
     } else {
         /* Simultaneous open (§3.5, figure 8): answer with SYN-ACK. */
         tcp_set_state(c, SKIFF_TCP_SYN_RECEIVED);
@@ -144,6 +145,15 @@ static void ack_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, size_t le
         /* RFC 5961 §5.2: an ACK of data never sent gets an ACK, and is dropped. */
         if (tcp_challenge_allowed(c->stack, now)) c->challenge_ack = true;
         tcp_mark_pending(c);
+        c->drop_segment = true;
+        return;
+    }
+    /* RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind
+     * data injection, not a late ACK: challenge ACK, segment dropped. */
+    if (ack < c->snd_una && c->snd_una - ack > (c->max_snd_wnd > 65535 ? c->max_snd_wnd : 65535)) {
+        if (tcp_challenge_allowed(c->stack, now)) c->challenge_ack = true;
+        tcp_mark_pending(c);
+        c->drop_segment = true;
         return;
     }
     bool window_changed = (uint64_t)seg->window << c->snd_wscale != c->snd_wnd;
@@ -202,6 +212,7 @@ static void ack_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, size_t le
         c->snd_wnd = (uint64_t)seg->window << c->snd_wscale;
         c->snd_wl1 = seg->seq;
         c->snd_wl2 = seg->ack;
+        if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
         if (c->snd_wnd > before) c->persist_deadline = SKIFF_TIME_NEVER;
     }
     tcp_mark_pending(c);
@@ -327,15 +338,21 @@ void tcp_input(skiff_tcp_conn *c, const skiff_tcp_segment *seg, skiff_time now)
         c->rto_deadline = SKIFF_TIME_NEVER;
         if (c->ts_ok && seg->opt.has_timestamps && seg->opt.ts_ecr)
             rtt_sample(c, SKIFF_MS((uint32_t)(tcp_ts_now(c, now) - seg->opt.ts_ecr)), now);
-        established(c);
+        established(c, now);
         if (c->state != SKIFF_TCP_ESTABLISHED) return;
     }
     /* RFC 7323 §4.3: TS.Recent follows segments that cover Last.ACK.sent. */
     if (c->ts_ok && seg->opt.has_timestamps && off <= c->last_ack_sent)
         c->ts_recent = seg->opt.ts_val;
     bool was_fin_acked = c->fin_acked;
+    c->drop_segment = false;
     ack_input(c, seg, len, now);
-    if (c->state == SKIFF_TCP_CLOSED) return;
+    if (c->state == SKIFF_TCP_CLOSED || c->drop_segment) return;
+    /* §3.8.4: any segment from the peer shows it is alive. */
+    if (c->stack->cfg.keepalive) {
+        c->keepalive_sent = 0;
+        c->keepalive_deadline = now + c->stack->cfg.keepalive_idle;
+    }
     if (!was_fin_acked && c->fin_acked) {
         fin_acked(c, now);
         if (c->state == SKIFF_TCP_CLOSED) return;

@@ -51,6 +51,7 @@ struct skiff_tcp_conn {
     uint64_t snd_una, snd_nxt, snd_max;    /* data offsets (the SYN is before 0) */
     bool syn_acked;
     uint64_t snd_wnd;                      /* the peer's window, scaled, in bytes */
+    uint64_t max_snd_wnd;                  /* the largest it has been (RFC 5961 §5.2) */
     uint32_t snd_wl1, snd_wl2;             /* seq and ack of the last window update */
     uint8_t snd_wscale;                    /* the peer's shift */
     uint16_t peer_mss;
@@ -106,6 +107,7 @@ struct skiff_tcp_conn {
     bool window_update;                    /* the window opened: tell the peer */
     bool rst_pending;                      /* send RST, then end */
     bool challenge_ack;                    /* RFC 5961: ACK with our current state */
+    bool drop_segment;                     /* the ACK check refused the segment */
     bool nagle;
     skiff_time last_received;
 };

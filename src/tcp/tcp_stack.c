@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tcp/isn.h"
+#include "tcp/syncookie.h"
 #include "tcp/tcp_internal.h"
 
 void skiff_tcp_config_default(skiff_tcp_config *cfg)
@@ -264,11 +265,21 @@ int skiff_tcp_connect(skiff_tcp_stack *s, const skiff_tcp_addr *local, const ski
     return 0;
 }
 
+/* Queues a stateless reply (RST, cookie SYN-ACK) built now. */
+static void queue_reply(skiff_tcp_stack *s, const skiff_tcp_segment *r)
+{
+    if (s->rst_count == TCP_RST_QUEUE) return; /* bounded: a flood finds no amplifier */
+    size_t slot = (s->rst_head + s->rst_count) % TCP_RST_QUEUE;
+    skiff_ssize n = skiff_tcp_segment_build(s->rst_queue[slot], sizeof s->rst_queue[slot], r);
+    if (n <= 0) return;
+    s->rst_len[slot] = (size_t)n;
+    s->rst_count++;
+}
+
 /* An RST answering a segment that has no connection (§3.10.7.1). */
 void tcp_queue_rst_for(skiff_tcp_stack *s, const skiff_tcp_segment *in)
 {
     if (in->flags & SKIFF_TCP_RST) return;
-    if (s->rst_count == TCP_RST_QUEUE) return; /* bounded: an RST flood finds no amplifier */
     skiff_tcp_segment r;
     memset(&r, 0, sizeof r);
     r.src = in->dst;
@@ -277,17 +288,13 @@ void tcp_queue_rst_for(skiff_tcp_stack *s, const skiff_tcp_segment *in)
         r.seq = in->ack;
         r.flags = SKIFF_TCP_RST;
     } else {
-        r.seq = 0;
         r.ack = in->seq + (uint32_t)in->payload_len + ((in->flags & SKIFF_TCP_SYN) ? 1 : 0) +
                 ((in->flags & SKIFF_TCP_FIN) ? 1 : 0);
         r.flags = SKIFF_TCP_RST | SKIFF_TCP_ACK;
     }
-    size_t slot = (s->rst_head + s->rst_count) % TCP_RST_QUEUE;
-    skiff_ssize n = skiff_tcp_segment_build(s->rst_queue[slot], sizeof s->rst_queue[slot], &r);
-    if (n <= 0) return;
-    s->rst_len[slot] = (size_t)n;
-    s->rst_count++;
-    s->stats.rst_sent++;
+    size_t before = s->rst_count;
+    queue_reply(s, &r);
+    if (s->rst_count > before) s->stats.rst_sent++;
 }
 
 bool tcp_challenge_allowed(skiff_tcp_stack *s, skiff_time now)
@@ -302,11 +309,61 @@ bool tcp_challenge_allowed(skiff_tcp_stack *s, skiff_time now)
     return true;
 }
 
+/* RFC 4987 §3.6: with the SYN backlog full, answer with a SYN-ACK whose ISN
+ * encodes the connection, keeping no state; the ACK brings it back. The
+ * cookie holds only the MSS, so no other option is offered. */
+static void send_cookie(skiff_tcp_stack *s, const skiff_tcp_segment *syn, skiff_time now)
+{
+    uint16_t mss = syn->opt.has_mss ? syn->opt.mss : 536;
+    skiff_tcp_segment r;
+    memset(&r, 0, sizeof r);
+    r.src = syn->dst;
+    r.dst = syn->src;
+    r.seq = skiff_tcp_syncookie_make(s->cookie_key, &syn->dst, &syn->src, syn->seq, mss, now);
+    r.ack = syn->seq + 1;
+    r.flags = SKIFF_TCP_SYN | SKIFF_TCP_ACK;
+    r.window = s->cfg.recv_buffer > 65535 ? 65535 : (uint16_t)s->cfg.recv_buffer;
+    r.opt.has_mss = true;
+    r.opt.mss = s->cfg.mss;
+    queue_reply(s, &r);
+    s->stats.syn_cookies_sent++;
+}
+
+/* An ACK to a listening port that matches a cookie we sent: the connection
+ * starts here, established, with the MSS the cookie kept. */
+static bool accept_cookie(skiff_tcp_stack *s, const skiff_tcp_segment *seg, skiff_time now)
+{
+    int idx = skiff_tcp_syncookie_check(s->cookie_key, &seg->dst, &seg->src, seg->seq - 1, seg->ack - 1, now);
+    if (idx < 0) return false;
+    skiff_tcp_conn *c = conn_new(s, &seg->dst, &seg->src, now);
+    if (!c) return false;
+    s->stats.syn_cookies_accepted++;
+    c->passive = true;
+    c->state = SKIFF_TCP_LISTEN;
+    c->iss = seg->ack - 1;
+    c->irs = seg->seq - 1;
+    c->rcv_nxt = c->read_off = 0;
+    c->peer_mss = skiff_tcp_syncookie_mss(idx);
+    c->mss = c->peer_mss < s->cfg.mss ? c->peer_mss : s->cfg.mss;
+    c->ws_ok = c->sack_ok = c->ts_ok = false;
+    c->snd_wscale = c->rcv_wscale = 0;
+    skiff_cc_set_max_datagram_size(&c->cc, c->mss);
+    c->cc.cwnd = skiff_cc_initial_window(c->mss);
+    c->snd_wnd = seg->window;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+    c->syn_sent_now = true;
+    s->half_open++;
+    tcp_set_state(c, SKIFF_TCP_SYN_RECEIVED);
+    tcp_input(c, seg, now); /* completes the handshake, and takes any data */
+    return true;
+}
+
 /* A SYN for a listening port (§3.10.7.2): a new connection in SYN-RECEIVED. */
 static void passive_open(skiff_tcp_stack *s, const skiff_tcp_segment *seg, skiff_time now)
 {
     if (s->half_open >= s->cfg.syn_backlog) {
-        s->stats.dropped_no_connection++; /* SYN flood: the peer's retry may find room */
+        send_cookie(s, seg, now); /* SYN flood: stay stateless */
         return;
     }
     skiff_tcp_conn *c = conn_new(s, &seg->dst, &seg->src, now);
@@ -347,6 +404,9 @@ void skiff_tcp_stack_input(skiff_tcp_stack *s, const uint8_t *packet, size_t len
         tcp_input(c, &seg, now);
     } else if (listening(s, seg.dst.port) && (seg.flags & (SKIFF_TCP_SYN | SKIFF_TCP_ACK | SKIFF_TCP_RST)) == SKIFF_TCP_SYN) {
         passive_open(s, &seg, now);
+    } else if (listening(s, seg.dst.port) && (seg.flags & (SKIFF_TCP_SYN | SKIFF_TCP_ACK | SKIFF_TCP_RST)) == SKIFF_TCP_ACK &&
+               accept_cookie(s, &seg, now)) {
+        /* a cookie came back */
     } else {
         s->stats.dropped_no_connection++;
         tcp_queue_rst_for(s, &seg); /* CLOSED, or LISTEN given an ACK (§3.10.7.2) */

@@ -580,6 +580,91 @@ static void bad_segments_are_dropped_and_counted(void)
     net_free(&n);
 }
 
+/* RFC 4987: with the SYN backlog full the listener keeps no state for a
+ * SYN; the cookie in its SYN-ACK brings the connection back with the ACK. */
+static void syn_cookies_when_the_backlog_is_full(void)
+{
+    net n;
+    skiff_tcp_config c;
+    skiff_tcp_config_default(&c);
+    c.syn_backlog = 0; /* every SYN meets a full backlog */
+    c.msl = SKIFF_MS(100);
+    net_init(&n, 12, &c, &c);
+    exchange(&n, 200000, 100000, false);
+    const skiff_tcp_stats *st = skiff_tcp_stack_stats(n.s[1].stack);
+    CHECK_EQ(st->syn_cookies_sent, 1);
+    CHECK_EQ(st->syn_cookies_accepted, 1);
+    CHECK(n.s[0].ended && n.s[1].ended);
+    /* A forged ACK to the listener carries no valid cookie: RST, no connection. */
+    skiff_tcp_segment seg = {0};
+    seg.src = addr(0, 40000);
+    seg.dst = addr(1, 80);
+    seg.seq = 1234, seg.ack = 0xdeadbeef, seg.flags = SKIFF_TCP_ACK, seg.window = 1000;
+    uint8_t buf[200];
+    skiff_ssize len = skiff_tcp_segment_build(buf, sizeof buf, &seg);
+    uint64_t rst_before = st->rst_sent;
+    skiff_tcp_stack_input(n.s[1].stack, buf, (size_t)len, n.now);
+    CHECK_EQ(st->syn_cookies_accepted, 1);
+    CHECK_EQ(st->rst_sent, rst_before + 1);
+    CHECK_EQ(skiff_tcp_stack_connections(n.s[1].stack), 0);
+    net_free(&n);
+}
+
+/* §3.8.4 keepalive: an idle connection whose peer vanished ends after the
+ * probes go unanswered; one whose peer answers stays. */
+static void keepalive_finds_a_vanished_peer(void)
+{
+    net n;
+    skiff_tcp_config c;
+    skiff_tcp_config_default(&c);
+    c.keepalive = true;
+    c.keepalive_idle = SKIFF_MS(2000);
+    c.keepalive_interval = SKIFF_MS(500);
+    c.keepalive_probes = 3;
+    net_init(&n, 13, &c, &c);
+    CHECK_EQ(skiff_tcp_listen(n.s[1].stack, 80), 0);
+    skiff_tcp_addr la = addr(0, 0), rb = addr(1, 80);
+    CHECK_EQ(skiff_tcp_connect(n.s[0].stack, &la, &rb, n.now, &n.s[0].conn), 0);
+    run(&n, n.now + SKIFF_MS(100));
+    run(&n, n.now + SKIFF_MS(10000)); /* idle, both alive: probes answered */
+    CHECK(!n.s[0].ended && !n.s[1].ended);
+    n.blackhole = true;
+    run(&n, n.now + SKIFF_MS(10000));
+    CHECK(n.s[0].ended);
+    CHECK_EQ(n.s[0].end, SKIFF_TCP_END_TIMEOUT);
+    net_free(&n);
+}
+
+/* RFC 5961 §5.2: an ACK far below SND.UNA (blind data injection) or above
+ * SND.NXT is answered with a challenge ACK and its data is not taken. */
+static void injected_data_with_a_bad_ack_is_refused(void)
+{
+    net n;
+    established_pair(&n, 14);
+    skiff_tcp_conn *bc = n.s[1].conn;
+    CHECK(bc != NULL);
+    if (!bc) return;
+    const skiff_tcp_stats *st = skiff_tcp_stack_stats(n.s[1].stack);
+    uint64_t before = st->challenge_acks;
+    static const uint32_t bad_acks[] = {0x80000000u, 0x100000u};
+    for (int i = 0; i < 2; i++) {
+        skiff_tcp_segment seg = {0};
+        seg.src = *skiff_tcp_conn_remote(bc);
+        seg.dst = *skiff_tcp_conn_local(bc);
+        seg.seq = tcp_rcv_seq(bc, bc->rcv_nxt);
+        seg.ack = tcp_snd_seq(bc, bc->snd_una) + (i ? bad_acks[i] : (uint32_t)(0u - bad_acks[0] + 1));
+        seg.flags = SKIFF_TCP_ACK | SKIFF_TCP_PSH, seg.window = 1000;
+        seg.payload = (const uint8_t *)"injected", seg.payload_len = 8;
+        uint8_t buf[200];
+        skiff_ssize len = skiff_tcp_segment_build(buf, sizeof buf, &seg);
+        skiff_tcp_stack_input(n.s[1].stack, buf, (size_t)len, n.now);
+    }
+    CHECK_EQ(st->challenge_acks, before + 2);
+    CHECK_EQ(n.s[1].rx_len, 0);
+    CHECK(!n.s[1].ended);
+    net_free(&n);
+}
+
 int main(void)
 {
     RUN(handshake_transfer_and_the_seeds_close);
@@ -594,5 +679,8 @@ int main(void)
     RUN(time_wait_restarts_on_a_retransmitted_fin);
     RUN(vanished_peer_times_out);
     RUN(bad_segments_are_dropped_and_counted);
+    RUN(syn_cookies_when_the_backlog_is_full);
+    RUN(keepalive_finds_a_vanished_peer);
+    RUN(injected_data_with_a_bad_ack_is_refused);
     return test_report("tcp");
 }
