@@ -47,6 +47,7 @@ static const char tcp_usage[] =
     "  --isn N          the initial sequence number (tests; default RFC 6528)\n"
     "  --cc NAME        newreno (default) or cubic\n"
     "  --buffer BYTES   send and receive buffer size (default 4 MiB)\n"
+    "  --keepalive DUR  probe an idle connection after DUR (off by default)\n"
     "  --impair SPEC    seeded impairment between device and stack, both ways (tests):\n"
     "                   delay=2ms,jitter=3ms,reorder=5,dup=2,loss=1,seed=7\n";
 
@@ -223,7 +224,7 @@ int skiff_cmd_tcp(int argc, char **argv)
         {"no-nagle", no_argument, 0, 'N'},       {"isn", required_argument, 0, 'I'},
         {"cc", required_argument, 0, 'c'},       {"help", no_argument, 0, 'h'},
         {"close-after-peer", no_argument, 0, 'P'}, {"buffer", required_argument, 0, 'B'},
-        {"impair", required_argument, 0, 'M'},
+        {"impair", required_argument, 0, 'M'}, {"keepalive", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     if (argc < 2 || (strcmp(argv[1], "listen") && strcmp(argv[1], "connect"))) {
         fputs(tcp_usage, argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
@@ -266,6 +267,11 @@ int skiff_cmd_tcp(int argc, char **argv)
             break;
         }
         case 'M': impair = optarg; break;
+        case 'K':
+            if (tool_parse_duration(optarg, &cfg.keepalive_idle) || !cfg.keepalive_idle)
+                return tool_fail("bad --keepalive '%s'", optarg);
+            cfg.keepalive = true;
+            break;
         case 'v': ctx.verbose = true; break;
         case 'h': fputs(tcp_usage, stdout); return 0;
         default: fputs(tcp_usage, stderr); return 2;

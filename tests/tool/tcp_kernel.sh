@@ -124,7 +124,17 @@ tcpns_exec timeout 60 "$skiff" tcp connect --isn 4294966296 --msl 100ms 10.9.0.1
 tcpns_wait_exit "$k8" 10
 same "ISN wrap, skiff client sending" "$tmp/mid" "$tmp/k8.out"
 
-# 7. A closed port answers RST: connection refused.
+# 7. CUBIC (RFC 9438, the congestion code QUIC shares) sending to the kernel.
+port=5010
+tcpns_bg "$tmp/k10.log" sh -c "exec nc -l -p $port >'$tmp/k10.out' </dev/null"
+k10=$tcpns_pid
+tcpns_wait_listen $port 5
+tcpns_exec timeout 60 "$skiff" tcp connect --cc cubic --msl 100ms 10.9.0.1 $port <"$tmp/mid" >/dev/null 2>"$tmp/c10.log" ||
+    { echo "FAIL CUBIC: exit $?"; tail -3 "$tmp/c10.log"; fail=1; }
+tcpns_wait_exit "$k10" 10
+same "CUBIC, skiff -> kernel" "$tmp/mid" "$tmp/k10.out"
+
+# 8. A closed port answers RST: connection refused.
 tcpns_exec timeout 20 "$skiff" tcp connect -v 10.9.0.1 5999 </dev/null >/dev/null 2>"$tmp/c9.log"
 status=$?
 [ $status -ne 0 ] || { echo "FAIL connecting to a closed port: exit 0"; fail=1; }
