@@ -49,7 +49,7 @@ static const char tcp_usage[] =
     "  --buffer BYTES   send and receive buffer size (default 4 MiB)\n"
     "  --keepalive DUR  probe an idle connection after DUR (off by default)\n"
     "  --impair SPEC    seeded impairment between device and stack, both ways (tests):\n"
-    "                   delay=2ms,jitter=3ms,reorder=5,dup=2,loss=1,seed=7\n";
+    "                   delay=2ms,jitter=3ms,reorder=5,dup=2,loss=1,seed=7[,dir=in|out]\n";
 
 static void on_state(skiff_tcp_conn *c, skiff_tcp_state from, skiff_tcp_state to, void *ud)
 {

@@ -32,6 +32,7 @@ typedef struct impairment {
     bool on;
     skiff_time delay, jitter;
     unsigned reorder, dup, loss; /* percent */
+    bool inbound, outbound;      /* which directions: device to stack, stack to device */
     uint64_t rng;
     held_packet q[IMPAIR_QUEUE];
     size_t count;
@@ -105,7 +106,7 @@ void skiff_tcp_engine_flush(skiff_tcp_engine *e)
     for (int guard = 0; guard < 100000; guard++) {
         size_t n = skiff_tcp_stack_output(e->stack, e->out, sizeof e->out, skiff_clock_now());
         if (!n) break;
-        if (e->imp.on) {
+        if (e->imp.on && e->imp.outbound) {
             imp_take(e, e->out, n, false);
             continue;
         }
@@ -125,7 +126,7 @@ static void on_device(skiff_loop *loop, int fd, uint32_t events, void *ud)
         skiff_ssize n = skiff_tun_read(e->fd, e->in, sizeof e->in);
         if (n == -EMSGSIZE) continue; /* cut short by the buffer: dropped */
         if (n <= 0) break;
-        if (e->imp.on) imp_take(e, e->in, (size_t)n, true);
+        if (e->imp.on && e->imp.inbound) imp_take(e, e->in, (size_t)n, true);
         else skiff_tcp_stack_input(e->stack, e->in, (size_t)n, skiff_clock_now());
     }
     skiff_tcp_engine_flush(e);
@@ -182,6 +183,7 @@ int skiff_tcp_engine_set_impairment(skiff_tcp_engine *e, const char *spec)
 {
     impairment *m = &e->imp;
     m->rng = 0x9e3779b97f4a7c15u;
+    m->inbound = m->outbound = true;
     char buf[256];
     if (strlen(spec) >= sizeof buf) return SKIFF_ERR_INVALID_ARGUMENT;
     strcpy(buf, spec);
@@ -197,6 +199,11 @@ int skiff_tcp_engine_set_impairment(skiff_tcp_engine *e, const char *spec)
         else if (!strcmp(k, "dup")) bad = parse_percent(v, &m->dup);
         else if (!strcmp(k, "loss")) bad = parse_percent(v, &m->loss);
         else if (!strcmp(k, "seed")) m->rng = strtoull(v, NULL, 10) * 0x9e3779b97f4a7c15u + 1;
+        else if (!strcmp(k, "dir")) {
+            m->inbound = !strcmp(v, "in") || !strcmp(v, "both");
+            m->outbound = !strcmp(v, "out") || !strcmp(v, "both");
+            bad = m->inbound || m->outbound ? 0 : -1;
+        }
         else bad = -1;
         if (bad) return SKIFF_ERR_INVALID_ARGUMENT;
     }

@@ -35,7 +35,8 @@ void skiff_tcp_engine_stop(skiff_tcp_engine *e);
 
 /* Seeded impairment between the device and the stack, both ways (for tests:
  * this kernel has no netem): "delay=2ms,jitter=3ms,reorder=5,dup=2,loss=1,seed=7"
- * (percentages; a reordered packet is held past the ones after it).
+ * (percentages; a reordered packet is held past the ones after it); add
+ * dir=in (device to stack only) or dir=out (stack to device only).
  * Returns 0 or SKIFF_ERR_INVALID_ARGUMENT. */
 int skiff_tcp_engine_set_impairment(skiff_tcp_engine *e, const char *spec);
 

@@ -12,6 +12,7 @@
 #   - the same over IPv6 (10 MB each way);
 #   - an initial sequence number 1,000 below 2^32, in both roles, crosses the
 #     wrap mid-transfer;
+#   - CUBIC sends; a simultaneous close goes through CLOSING;
 #   - connecting to a port nobody listens on gets RST: "connection refused".
 #   usage: tcp_kernel.sh SKIFF
 set -uo pipefail
@@ -134,7 +135,19 @@ tcpns_exec timeout 60 "$skiff" tcp connect --cc cubic --msl 100ms 10.9.0.1 $port
 tcpns_wait_exit "$k10" 10
 same "CUBIC, skiff -> kernel" "$tmp/mid" "$tmp/k10.out"
 
-# 8. A closed port answers RST: connection refused.
+# 8. Simultaneous close (RFC 9293 §3.6, figure 13) with the kernel: packets
+#    to skiff are held 100 ms, so the kernel's FIN (nc -N, at once) and
+#    skiff's (its stdin ends 150 ms in) cross: both sides pass through CLOSING.
+port=5011
+tcpns_bg "$tmp/k11.log" sh -c "exec nc -l -N -p $port >/dev/null </dev/null"
+k11=$tcpns_pid
+tcpns_wait_listen $port 5
+tcpns_exec sh -c "sleep 0.15 | exec timeout 20 '$skiff' tcp connect -v --msl 200ms --impair delay=100ms,dir=in 10.9.0.1 $port" \
+    >/dev/null 2>"$tmp/c11.log" || { echo "FAIL simultaneous close: exit $?"; fail=1; }
+tcpns_wait_exit "$k11" 10
+expect_states "simultaneous close" "$tmp/c11.log" "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT CLOSED"
+
+# 9. A closed port answers RST: connection refused.
 tcpns_exec timeout 20 "$skiff" tcp connect -v 10.9.0.1 5999 </dev/null >/dev/null 2>"$tmp/c9.log"
 status=$?
 [ $status -ne 0 ] || { echo "FAIL connecting to a closed port: exit 0"; fail=1; }
