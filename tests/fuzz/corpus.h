@@ -19,5 +19,6 @@ void corpus_h3_conn_seeds(void);  /* corpus_h3_conn.c: the h3_conn target */
 
 /* Seeds of the TCP targets. */
 void corpus_tcp_seeds(void); /* corpus_tcp.c: the tcp_segment target */
+void corpus_tcp_input_seeds(void); /* corpus_tcp_input.c: the tcp_input target */
 
 #endif

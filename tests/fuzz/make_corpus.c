@@ -236,6 +236,7 @@ int main(int argc, char **argv)
     corpus_h3_frame_seeds();
     corpus_h3_conn_seeds();
     corpus_tcp_seeds();
+    corpus_tcp_input_seeds();
     printf("fuzz_corpus: %d seeds in %s\n", seeds, root);
     return 0;
 }
