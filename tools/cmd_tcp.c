@@ -350,10 +350,11 @@ int skiff_cmd_tcp(int argc, char **argv)
     if (ctx.verbose)
         fprintf(stderr,
                 "skiff tcp: sent %llu bytes, received %llu; segments in %llu, out %llu, retransmits %llu, "
-                "challenge acks %llu, zero-window probes %llu, dropped %llu\n",
+                "RTO expirations %llu, challenge acks %llu, zero-window probes %llu, dropped %llu\n",
                 (unsigned long long)ctx.sent, (unsigned long long)ctx.received,
                 (unsigned long long)st->segments_in, (unsigned long long)st->segments_out,
-                (unsigned long long)st->retransmits, (unsigned long long)st->challenge_acks,
+                (unsigned long long)st->retransmits, (unsigned long long)st->rto_expirations,
+                (unsigned long long)st->challenge_acks,
                 (unsigned long long)st->zero_window_probes,
                 (unsigned long long)(st->dropped_bad_checksum + st->dropped_bad_header + st->dropped_bad_ip +
                                      st->dropped_out_of_window + st->dropped_ooo_full));

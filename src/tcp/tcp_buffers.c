@@ -113,6 +113,12 @@ void tcp_sent_push(skiff_tcp_conn *c, uint64_t start, uint64_t end, skiff_time n
         return;
     }
     if (c->sent_count == TCP_SENT_MAX) return; /* the sender checks before sending new data */
+    if (!c->sent) {
+        /* Allocated at the first data sent: an idle or receive-only
+         * connection does not carry the log. */
+        c->sent = malloc(TCP_SENT_MAX * sizeof *c->sent);
+        if (!c->sent) return;
+    }
     tcp_sent *r = tcp_sent_at(c, c->sent_count++);
     *r = (tcp_sent){.start = start, .end = end, .sent_time = now};
 }

@@ -134,11 +134,9 @@ static skiff_tcp_conn *conn_new(skiff_tcp_stack *s, const skiff_tcp_addr *local,
     c->rbuf_cap = s->cfg.recv_buffer;
     c->sbuf = malloc(c->sbuf_cap);
     c->rbuf = malloc(c->rbuf_cap);
-    c->sent = malloc(TCP_SENT_MAX * sizeof *c->sent);
-    if (!c->sbuf || !c->rbuf || !c->sent) {
+    if (!c->sbuf || !c->rbuf) {
         free(c->sbuf);
         free(c->rbuf);
-        free(c->sent);
         free(c);
         return NULL;
     }
