@@ -294,3 +294,55 @@ for _ in range(50):
     break
 '
 }
+
+# ---- transfers between skiff and the kernel, shared by the tcp_*.sh tests ----
+# They use $skiff (the skiff binary), write their files under $tcpns_tmp,
+# and on a failure print a FAIL line and set fail=1 (the test's verdict).
+
+# tcpns_same WHAT A B: A and B hold the same bytes (SHA-256).
+tcpns_same() {
+    [ "$(sha256sum <"$2" | cut -d' ' -f1)" = "$(sha256sum <"$3" | cut -d' ' -f1)" ] ||
+        { echo "FAIL $1: SHA-256 differs ($(stat -c %s "$3") of $(stat -c %s "$2") bytes)"; fail=1; }
+}
+
+# tcpns_states LOG: the state transitions `skiff tcp -v` logged, as "A B C ...".
+tcpns_states() {
+    grep -oE '^skiff tcp: [A-Z0-9-]+ -> [A-Z0-9-]+$' "$1" | awk '{s = s (NR == 1 ? $3 : "") " " $5} END {print s}'
+}
+
+# tcpns_expect_states WHAT LOG "STATE STATE ...": exactly these transitions.
+tcpns_expect_states() {
+    local got
+    got=$(tcpns_states "$2")
+    [ "$got" = "$3" ] || { echo "FAIL $1: states '$got', want '$3'"; fail=1; }
+}
+
+# tcpns_kernel_to_skiff WHAT PORT FILE [SKIFF OPTIONS...]: the kernel's nc
+# sends FILE to `skiff tcp listen` and closes first; skiff closes after it.
+# skiff's log is $tcpns_tmp/PORT.log, what it received $tcpns_tmp/PORT.out.
+tcpns_kernel_to_skiff() {
+    local what=$1 port=$2 file=$3 pid
+    shift 3
+    tcpns_bg "$tcpns_tmp/$port.log" sh -c "exec '$skiff' tcp listen -v --close-after-peer $* $port </dev/null >'$tcpns_tmp/$port.out'"
+    pid=$tcpns_pid
+    tcpns_wait_line "$tcpns_tmp/$port.log" 'listening on port' 5 || { echo "FAIL $what: skiff did not start"; fail=1; return; }
+    tcpns_exec timeout 120 nc -N 10.9.0.2 "$port" <"$file" || { echo "FAIL $what: nc exit $?"; fail=1; }
+    tcpns_wait_exit "$pid" 60 || { echo "FAIL $what: skiff did not end"; fail=1; }
+    tcpns_same "$what" "$file" "$tcpns_tmp/$port.out"
+}
+
+# tcpns_skiff_to_kernel WHAT PORT FILE [SKIFF OPTIONS...]: `skiff tcp connect`
+# sends FILE to the kernel's nc -l and closes first (--msl 100ms unless the
+# options say otherwise). skiff's log is $tcpns_tmp/cPORT.log.
+tcpns_skiff_to_kernel() {
+    local what=$1 port=$2 file=$3 pid
+    shift 3
+    tcpns_bg "$tcpns_tmp/k$port.log" sh -c "exec nc -l -p $port >'$tcpns_tmp/k$port.out' </dev/null"
+    pid=$tcpns_pid
+    tcpns_wait_listen "$port" 5 || { echo "FAIL $what: nc -l did not start"; fail=1; return; }
+    tcpns_exec timeout 120 "$skiff" tcp connect -v --msl 100ms "$@" 10.9.0.1 "$port" <"$file" >/dev/null \
+        2>"$tcpns_tmp/c$port.log" ||
+        { echo "FAIL $what: skiff exit $?: $(tail -2 "$tcpns_tmp/c$port.log" | tr '\n' ' ')"; fail=1; }
+    tcpns_wait_exit "$pid" 20
+    tcpns_same "$what" "$file" "$tcpns_tmp/k$port.out"
+}

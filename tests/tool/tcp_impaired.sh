@@ -27,45 +27,16 @@ tmp=$tcpns_tmp
 fail=0
 head -c 20000000 /dev/urandom >"$tmp/data"
 head -c 8000000 /dev/urandom >"$tmp/small"
-sum() { sha256sum "$1" | cut -d' ' -f1; }
 t_start=$(date +%s.%N)
 step() { printf 'tcp impaired: %s at %.1fs\n' "$1" "$(echo "$(date +%s.%N) - $t_start" | bc)"; }
-same() { # same WHAT A B
-    [ "$(sum "$2")" = "$(sum "$3")" ] || { echo "FAIL $1: SHA-256 differs ($(stat -c %s "$3") of $(stat -c %s "$2") bytes)"; fail=1; }
-}
-
-# kernel_to_skiff WHAT PORT FILE [SKIFF OPTIONS...]: nc sends FILE to skiff tcp listen.
-kernel_to_skiff() {
-    local what=$1 port=$2 file=$3
-    shift 3
-    tcpns_bg "$tmp/$port.log" sh -c "exec '$skiff' tcp listen -v --close-after-peer $* $port </dev/null >'$tmp/$port.out'"
-    local pid=$tcpns_pid
-    tcpns_wait_line "$tmp/$port.log" 'listening on port' 5 || { echo "FAIL $what: skiff did not start"; fail=1; return; }
-    tcpns_exec timeout 120 nc -N 10.9.0.2 "$port" <"$file" || { echo "FAIL $what: nc exit $?"; fail=1; }
-    tcpns_wait_exit "$pid" 60 || { echo "FAIL $what: skiff did not end"; fail=1; }
-    same "$what" "$file" "$tmp/$port.out"
-}
-
-# skiff_to_kernel WHAT PORT FILE [SKIFF OPTIONS...]: skiff tcp connect sends FILE to nc -l.
-skiff_to_kernel() {
-    local what=$1 port=$2 file=$3
-    shift 3
-    tcpns_bg "$tmp/k$port.log" sh -c "exec nc -l -p $port >'$tmp/k$port.out' </dev/null"
-    local pid=$tcpns_pid
-    tcpns_wait_listen "$port" 5 || { echo "FAIL $what: nc -l did not start"; fail=1; return; }
-    tcpns_exec timeout 120 "$skiff" tcp connect -v --msl 100ms "$@" 10.9.0.1 "$port" <"$file" >/dev/null 2>"$tmp/c$port.log" ||
-        { echo "FAIL $what: skiff exit $?: $(tail -2 "$tmp/c$port.log" | tr '\n' ' ')"; fail=1; }
-    tcpns_wait_exit "$pid" 20
-    same "$what" "$file" "$tmp/k$port.out"
-}
 
 step "2% loss"
 # 1. 2% loss each way on the device (nftables rules match it by name, so
 #    they can be in place before skiff creates it).
 dev=skl0
 tcpns_loss $dev 2 && tcpns_loss_in $dev 2 || { echo "FAIL the nftables loss rules"; fail=1; }
-kernel_to_skiff "2% loss each way, kernel -> skiff" 5102 "$tmp/small" --tun $dev
-skiff_to_kernel "2% loss each way, skiff -> kernel" 5103 "$tmp/small" --tun $dev
+tcpns_kernel_to_skiff "2% loss each way, kernel -> skiff" 5102 "$tmp/small" --tun $dev
+tcpns_skiff_to_kernel "2% loss each way, skiff -> kernel" 5103 "$tmp/small" --tun $dev
 dropped=$(( $(tcpns_dropped $dev out) + $(tcpns_dropped $dev in) ))
 [ "$dropped" -gt 100 ] || { echo "FAIL only $dropped packets dropped: the loss rules did not act"; fail=1; }
 tcpns_loss $dev 0
@@ -74,8 +45,8 @@ tcpns_loss_in $dev 0
 step "Reordering"
 # 2. Reordering, duplication and delay from skiff's impairment layer.
 impair=delay=1ms,jitter=1ms,reorder=3,dup=2,seed=7
-kernel_to_skiff "reordered, duplicated, delayed: kernel -> skiff" 5104 "$tmp/small" --impair "$impair"
-skiff_to_kernel "reordered, duplicated, delayed: skiff -> kernel" 5105 "$tmp/small" --impair "$impair"
+tcpns_kernel_to_skiff "reordered, duplicated, delayed: kernel -> skiff" 5104 "$tmp/small" --impair "$impair"
+tcpns_skiff_to_kernel "reordered, duplicated, delayed: skiff -> kernel" 5105 "$tmp/small" --impair "$impair"
 
 step "A slow reader"
 # 3. A slow reader: 1 MB into a 64 KiB receive buffer drained 64 KiB every
@@ -97,7 +68,7 @@ tcpns_wait_line "$tmp/slow.log" 'listening on port' 5
 head -c 1000000 "$tmp/small" >"$tmp/two"
 tcpns_exec timeout 120 nc -N 10.9.0.2 $port <"$tmp/two" || { echo "FAIL slow reader: nc exit $?"; fail=1; }
 tcpns_wait_exit "$slow" 60
-same "slow reader" "$tmp/two" "$tmp/slow.out"
+tcpns_same "slow reader" "$tmp/two" "$tmp/slow.out"
 probes_after=$(tcpns_exec nstat -az TcpExtTCPWinProbe 2>/dev/null | awk '/TcpExtTCPWinProbe/ {print $2}')
 [ "${probes_after:-0}" -gt "${probes_before:-0}" ] ||
     { echo "FAIL slow reader: the kernel sent no zero-window probe (TcpExtTCPWinProbe ${probes_before:-?} -> ${probes_after:-?})"; fail=1; }
@@ -106,8 +77,8 @@ step "The kernel without"
 # 4. The kernel without SACK, timestamps and window scaling.
 tcpns_sysctl net.ipv4.tcp_sack 0 && tcpns_sysctl net.ipv4.tcp_timestamps 0 &&
     tcpns_sysctl net.ipv4.tcp_window_scaling 0 || { echo "FAIL cannot switch the kernel's options off"; fail=1; }
-kernel_to_skiff "no SACK/TS/WS: kernel -> skiff" 5107 "$tmp/data"
-skiff_to_kernel "no SACK/TS/WS: skiff -> kernel" 5108 "$tmp/data"
+tcpns_kernel_to_skiff "no SACK/TS/WS: kernel -> skiff" 5107 "$tmp/data"
+tcpns_skiff_to_kernel "no SACK/TS/WS: skiff -> kernel" 5108 "$tmp/data"
 tcpns_sysctl net.ipv4.tcp_sack 1
 tcpns_sysctl net.ipv4.tcp_timestamps 1
 tcpns_sysctl net.ipv4.tcp_window_scaling 1

@@ -30,40 +30,14 @@ fail=0
 
 head -c 100000000 /dev/urandom >"$tmp/big"
 head -c 10000000 /dev/urandom >"$tmp/mid"
-sum() { sha256sum "$1" | cut -d' ' -f1; }
-
-# states LOG: the -v transitions of a run, as "A B C ..." (the first state of each line, then the last).
-states() { grep -oE '^skiff tcp: [A-Z0-9-]+ -> [A-Z0-9-]+$' "$1" | awk '{s = s (NR == 1 ? $3 : "") " " $5} END {print s}'; }
-expect_states() { # expect_states WHAT LOG "STATE STATE ..."
-    local got
-    got=$(states "$2")
-    [ "$got" = "$3" ] || { echo "FAIL $1: states '$got', want '$3'"; fail=1; }
-}
-same() { # same WHAT A B
-    [ "$(sum "$2")" = "$(sum "$3")" ] || { echo "FAIL $1: SHA-256 differs ($(stat -c %s "$3") of $(stat -c %s "$2") bytes)"; fail=1; }
-}
 
 # 1. Kernel client sends and closes first; skiff server closes after it (passive close).
-port=5001
-tcpns_bg "$tmp/s1.log" sh -c "exec '$skiff' tcp listen -v --close-after-peer $port </dev/null >'$tmp/s1.out'"
-s1=$tcpns_pid
-tcpns_wait_line "$tmp/s1.log" 'listening on port' 5 || { echo "FAIL skiff listen did not start"; cat "$tmp/s1.log"; exit 1; }
-tcpns_exec timeout 60 nc -N 10.9.0.2 $port <"$tmp/big" || { echo "FAIL kernel client: nc exit $?"; fail=1; }
-tcpns_wait_exit "$s1" 30 || { echo "FAIL skiff listen did not end"; fail=1; }
-same "kernel -> skiff 100 MB" "$tmp/big" "$tmp/s1.out"
-expect_states "passive close" "$tmp/s1.log" "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"
+tcpns_kernel_to_skiff "kernel -> skiff 100 MB" 5001 "$tmp/big"
+tcpns_expect_states "passive close" "$tmp/5001.log" "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"
 
 # 2. skiff client sends and closes first (active close, TIME-WAIT of 2 MSL).
-port=5002
-tcpns_bg "$tmp/k2.log" sh -c "exec nc -l -p $port >'$tmp/k2.out' </dev/null"
-k2=$tcpns_pid
-tcpns_wait_listen $port 5 || { echo "FAIL kernel nc -l did not start"; exit 1; }
-start=$(date +%s.%N)
-tcpns_exec timeout 60 "$skiff" tcp connect -v --msl 1s 10.9.0.1 $port <"$tmp/big" >/dev/null 2>"$tmp/c2.log" ||
-    { echo "FAIL skiff connect: exit $?"; tail -3 "$tmp/c2.log"; fail=1; }
-tcpns_wait_exit "$k2" 10
-same "skiff -> kernel 100 MB" "$tmp/big" "$tmp/k2.out"
-expect_states "active close" "$tmp/c2.log" "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED"
+tcpns_skiff_to_kernel "skiff -> kernel 100 MB" 5002 "$tmp/big" --msl 1s
+tcpns_expect_states "active close" "$tmp/c5002.log" "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED"
 
 # 3. TIME-WAIT lasts 2 MSL: with --msl 1s, the process ends about 2 s after entering it.
 port=5003
@@ -85,8 +59,8 @@ s4=$tcpns_pid
 tcpns_wait_line "$tmp/s4.log" 'listening on port' 5
 tcpns_exec timeout 60 nc -N 10.9.0.2 $port </dev/null >"$tmp/k4.out" || { echo "FAIL kernel client 4: nc exit $?"; fail=1; }
 tcpns_wait_exit "$s4" 30
-same "skiff -> kernel client 100 MB, half-closed" "$tmp/big" "$tmp/k4.out"
-expect_states "half-close then close" "$tmp/s4.log" "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"
+tcpns_same "skiff -> kernel client 100 MB, half-closed" "$tmp/big" "$tmp/k4.out"
+tcpns_expect_states "half-close then close" "$tmp/s4.log" "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"
 
 # 5. IPv6 both ways, 10 MB.
 port=5005
@@ -97,7 +71,7 @@ tcpns_wait_line "$tmp/s5.log" 'listening on port' 5
 sleep 0.2
 tcpns_exec timeout 60 nc -N fd00:9::2 $port <"$tmp/mid" || { echo "FAIL IPv6 kernel client: nc exit $?"; fail=1; }
 tcpns_wait_exit "$s5" 30
-same "IPv6 kernel -> skiff" "$tmp/mid" "$tmp/s5.out"
+tcpns_same "IPv6 kernel -> skiff" "$tmp/mid" "$tmp/s5.out"
 port=5006
 tcpns_bg "$tmp/k6.log" sh -c "exec nc -6 -l -p $port >'$tmp/k6.out' </dev/null"
 k6=$tcpns_pid
@@ -105,7 +79,7 @@ tcpns_wait_listen $port 5
 tcpns_exec timeout 60 "$skiff" tcp connect -v --msl 100ms "${v6[@]}" fd00:9::1 $port <"$tmp/mid" >/dev/null 2>"$tmp/c6.log" ||
     { echo "FAIL IPv6 skiff connect: exit $?"; tail -3 "$tmp/c6.log"; fail=1; }
 tcpns_wait_exit "$k6" 10
-same "IPv6 skiff -> kernel" "$tmp/mid" "$tmp/k6.out"
+tcpns_same "IPv6 skiff -> kernel" "$tmp/mid" "$tmp/k6.out"
 
 # 6. An ISN 1,000 below 2^32 in both roles: the sequence numbers wrap mid-transfer.
 port=5007
@@ -114,26 +88,12 @@ s7=$tcpns_pid
 tcpns_wait_line "$tmp/s7.log" 'listening on port' 5
 tcpns_exec timeout 60 nc -N 10.9.0.2 $port <"$tmp/mid" >"$tmp/k7.out" || { echo "FAIL wrap (server): nc exit $?"; fail=1; }
 tcpns_wait_exit "$s7" 30
-same "ISN wrap, skiff server sending" "$tmp/mid" "$tmp/k7.out"
-same "ISN wrap, skiff server receiving" "$tmp/mid" "$tmp/s7.out"
-port=5008
-tcpns_bg "$tmp/k8.log" sh -c "exec nc -l -p $port >'$tmp/k8.out' </dev/null"
-k8=$tcpns_pid
-tcpns_wait_listen $port 5
-tcpns_exec timeout 60 "$skiff" tcp connect --isn 4294966296 --msl 100ms 10.9.0.1 $port <"$tmp/mid" >/dev/null 2>"$tmp/c8.log" ||
-    { echo "FAIL wrap (client): exit $?"; tail -3 "$tmp/c8.log"; fail=1; }
-tcpns_wait_exit "$k8" 10
-same "ISN wrap, skiff client sending" "$tmp/mid" "$tmp/k8.out"
+tcpns_same "ISN wrap, skiff server sending" "$tmp/mid" "$tmp/k7.out"
+tcpns_same "ISN wrap, skiff server receiving" "$tmp/mid" "$tmp/s7.out"
+tcpns_skiff_to_kernel "ISN wrap, skiff client sending" 5008 "$tmp/mid" --isn 4294966296
 
 # 7. CUBIC (RFC 9438, the congestion code QUIC shares) sending to the kernel.
-port=5010
-tcpns_bg "$tmp/k10.log" sh -c "exec nc -l -p $port >'$tmp/k10.out' </dev/null"
-k10=$tcpns_pid
-tcpns_wait_listen $port 5
-tcpns_exec timeout 60 "$skiff" tcp connect --cc cubic --msl 100ms 10.9.0.1 $port <"$tmp/mid" >/dev/null 2>"$tmp/c10.log" ||
-    { echo "FAIL CUBIC: exit $?"; tail -3 "$tmp/c10.log"; fail=1; }
-tcpns_wait_exit "$k10" 10
-same "CUBIC, skiff -> kernel" "$tmp/mid" "$tmp/k10.out"
+tcpns_skiff_to_kernel "CUBIC, skiff -> kernel" 5010 "$tmp/mid" --cc cubic
 
 # 8. Simultaneous close (RFC 9293 §3.6, figure 13) with the kernel: packets
 #    to skiff are held 100 ms, so the kernel's FIN (nc -N, at once) and
@@ -145,14 +105,14 @@ tcpns_wait_listen $port 5
 tcpns_exec sh -c "sleep 0.15 | exec timeout 20 '$skiff' tcp connect -v --msl 200ms --impair delay=100ms,dir=in 10.9.0.1 $port" \
     >/dev/null 2>"$tmp/c11.log" || { echo "FAIL simultaneous close: exit $?"; fail=1; }
 tcpns_wait_exit "$k11" 10
-expect_states "simultaneous close" "$tmp/c11.log" "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT CLOSED"
+tcpns_expect_states "simultaneous close" "$tmp/c11.log" "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT CLOSED"
 
 # 9. A closed port answers RST: connection refused.
 tcpns_exec timeout 20 "$skiff" tcp connect -v 10.9.0.1 5999 </dev/null >/dev/null 2>"$tmp/c9.log"
 status=$?
 [ $status -ne 0 ] || { echo "FAIL connecting to a closed port: exit 0"; fail=1; }
 grep -q '^skiff: connection refused$' "$tmp/c9.log" || { echo "FAIL closed port: $(cat "$tmp/c9.log")"; fail=1; }
-expect_states "refused" "$tmp/c9.log" "CLOSED SYN-SENT CLOSED"
+tcpns_expect_states "refused" "$tmp/c9.log" "CLOSED SYN-SENT CLOSED"
 
 [ $fail -eq 0 ] && echo "tcp kernel: 100 MB each way, IPv6, both closes with the seed's states, TIME-WAIT 2 MSL, ISN wrap both roles, refused port: all passed"
 exit $fail
