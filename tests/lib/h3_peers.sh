@@ -16,6 +16,8 @@
 # never in $(...) or a pipeline: cleanup ends only live children of that
 # shell (so a PID reused by another process is never signalled).
 
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
+
 # The six files of the transfer cases, and their sizes in bytes.
 h3_files=(f0 f1k f5k f10k f500k f10m)
 declare -A h3_size=([f0]=0 [f1k]=1024 [f5k]=5120 [f10k]=10240 [f500k]=512000 [f10m]=10485760)
@@ -156,14 +158,7 @@ for _ in range(50):
 }
 
 # h3_wait_line FILE REGEX SECONDS: waits until a line of FILE matches.
-h3_wait_line() {
-    local i n=$(($3 * 20))
-    for ((i = 0; i < n; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
+h3_wait_line() { wait_line "$@"; }
 
 # h3_wait_udp PORT SECONDS: waits until something is bound to UDP PORT on
 # 127.0.0.1 (or any address).

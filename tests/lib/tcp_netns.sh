@@ -35,6 +35,7 @@
 # pipeline: cleanup ends only live children of that shell (so a PID reused
 # by another process is never signalled).
 
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 tcpns_tmp=
 tcpns_ns=
 tcpns_pid=
@@ -175,14 +176,7 @@ tcpns_cleanup() {
 
 # tcpns_wait_line FILE REGEX SECONDS: waits until a line of FILE matches
 # (grep -E); returns 1 after SECONDS.
-tcpns_wait_line() {
-    local i n=$(($3 * 20))
-    for ((i = 0; i < n; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
+tcpns_wait_line() { wait_line "$@"; }
 
 # tcpns_wait_dev DEV SECONDS: waits until the device DEV exists in the
 # namespace.
