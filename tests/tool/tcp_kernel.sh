@@ -96,13 +96,16 @@ tcpns_skiff_to_kernel "ISN wrap, skiff client sending" 5008 "$tmp/mid" --isn 429
 tcpns_skiff_to_kernel "CUBIC, skiff -> kernel" 5010 "$tmp/mid" --cc cubic
 
 # 8. Simultaneous close (RFC 9293 §3.6, figure 13) with the kernel: packets
-#    to skiff are held 100 ms, so the kernel's FIN (nc -N, at once) and
-#    skiff's (its stdin ends 150 ms in) cross: both sides pass through CLOSING.
+#    to skiff are held 300 ms, the kernel's FIN (nc -N) leaves at once, and
+#    skiff's stdin ends 50 ms after ESTABLISHED: the FINs cross, and both
+#    sides pass through CLOSING. (stdin waits on skiff's own log, so the
+#    margin does not depend on how fast skiff starts.)
 port=5011
 tcpns_bg "$tmp/k11.log" sh -c "exec nc -l -N -p $port >/dev/null </dev/null"
 k11=$tcpns_pid
 tcpns_wait_listen $port 5
-tcpns_exec sh -c "sleep 0.15 | exec timeout 20 '$skiff' tcp connect -v --msl 200ms --impair delay=100ms,dir=in 10.9.0.1 $port" \
+tcpns_exec sh -c "(for i in \$(seq 1 500); do grep -q 'ESTABLISHED\$' '$tmp/c11.log' 2>/dev/null && break; sleep 0.01; done; sleep 0.05) |
+    exec timeout 20 '$skiff' tcp connect -v --msl 200ms --impair delay=300ms,dir=in 10.9.0.1 $port" \
     >/dev/null 2>"$tmp/c11.log" || { echo "FAIL simultaneous close: exit $?"; fail=1; }
 tcpns_wait_exit "$k11" 10
 tcpns_expect_states "simultaneous close" "$tmp/c11.log" "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT CLOSED"
