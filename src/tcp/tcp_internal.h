@@ -135,6 +135,7 @@ struct skiff_tcp_stack {
     skiff_time challenge_window_start;
     unsigned challenge_count;
     skiff_tcp_stats stats;
+    uint8_t scratch[65536]; /* a segment's payload, staged from the send ring */
 };
 
 /* Offsets and sequence numbers. */

@@ -112,11 +112,10 @@ static size_t build(skiff_tcp_conn *c, uint8_t *out, size_t cap, uint8_t flags, 
     return (size_t)n;
 }
 
-static uint8_t scratch[65536]; /* payload staging; the stack is single-threaded per instance */
-
 static size_t send_range(skiff_tcp_conn *c, uint8_t *out, size_t cap, uint64_t start, size_t len,
                          bool fin, bool retransmission, skiff_time now)
 {
+    uint8_t *scratch = c->stack->scratch;
     tcp_send_copy(c, start, scratch, len);
     uint8_t flags = SKIFF_TCP_ACK | (len ? SKIFF_TCP_PSH : 0) | (fin ? SKIFF_TCP_FIN : 0);
     size_t n = build(c, out, cap, flags, start, false, scratch, len, now);
@@ -211,8 +210,8 @@ size_t tcp_output(skiff_tcp_conn *c, uint8_t *out, size_t cap, skiff_time now)
         c->stack->stats.zero_window_probes++;
         if (c->snd_nxt < c->sent_end) {
             /* One byte beyond the window: the answer carries the window. */
-            tcp_send_copy(c, c->snd_nxt, scratch, 1);
-            return build(c, out, cap, SKIFF_TCP_ACK, c->snd_nxt, false, scratch, 1, now);
+            tcp_send_copy(c, c->snd_nxt, c->stack->scratch, 1);
+            return build(c, out, cap, SKIFF_TCP_ACK, c->snd_nxt, false, c->stack->scratch, 1, now);
         }
         return build(c, out, cap, SKIFF_TCP_ACK, c->snd_nxt - 1, false, NULL, 0, now);
     }

@@ -147,9 +147,9 @@ static skiff_tcp_conn *conn_new(skiff_tcp_stack *s, const skiff_tcp_addr *local,
     c->mss = s->cfg.mss;
     c->nagle = s->cfg.nagle;
     c->rtt_seq = UINT64_MAX;
-    skiff_rtt_init(&c->rtt, SKIFF_MS(1000) * 3 / 4 * 4 / 3); /* RFC 6298 §2.1: an RTO of 1 s first */
+    skiff_rtt_init(&c->rtt, 0); /* 333 ms: SRTT + 4 * RTTVAR is the RFC 6298 §2.1 first RTO */
     c->rto = skiff_rtt_rto(&c->rtt, s->cfg.min_rto);
-    if (c->rto < SKIFF_MS(1000)) c->rto = SKIFF_MS(1000);
+    if (c->rto < SKIFF_MS(1000)) c->rto = SKIFF_MS(1000); /* §2.1: 1 s, rounding up 999 ms */
     skiff_cc_init(&c->cc, skiff_cc_ops_by_name(s->cfg.cc ? s->cfg.cc : "newreno"), c->mss, now);
     uint8_t r[4];
     if (s->cb.random) s->cb.random(r, sizeof r, s->ud);
