@@ -456,7 +456,7 @@ int skiff_recovery_on_timeout(skiff_recovery *r, skiff_time now, const skiff_rec
     if (!any_ack_eliciting_in_flight(r)) {
         /* §6.2.2.1 anti-deadlock: a Handshake packet proves address
          * ownership; an Initial must be padded to earn amplification credit. */
-        probe->packets[anti_deadlock_space(r)] = 1;
+        probe->packets[anti_deadlock_space(r)] = SKIFF_RECOVERY_PTO_PROBES; /* two, as §6.2.4 allows: at high loss one rarely gets through */
         probe->anti_deadlock = true;
     } else {
         pto_time_and_space(r, now, &space);

@@ -343,7 +343,7 @@ static void client_anti_deadlock(void)
     CHECK_U64(skiff_recovery_timer(&r), MS(400));
     CHECK_EQ(skiff_recovery_on_timeout(&r, MS(400), &cbs, NULL, &probe), 1);
     CHECK(probe.anti_deadlock);
-    CHECK_EQ(probe.packets[INI], 1); /* no Handshake keys: a padded Initial */
+    CHECK_EQ(probe.packets[INI], 2); /* no Handshake keys: padded Initials, two (§6.2.4) */
     CHECK_EQ(probe.packets[HS], 0);
     CHECK_EQ(r.pto_count, 1);
     CHECK_U64(skiff_recovery_timer(&r), MS(1000));
@@ -353,7 +353,7 @@ static void client_anti_deadlock(void)
     CHECK_EQ(skiff_recovery_on_timeout(&r, MS(1100), &cbs, NULL, &probe), 1);
     CHECK(probe.anti_deadlock);
     CHECK_EQ(probe.packets[INI], 0);
-    CHECK_EQ(probe.packets[HS], 1);
+    CHECK_EQ(probe.packets[HS], 2);
     CHECK_EQ(r.pto_count, 2);
     send(&r, HS, 0, MS(1100));
     CHECK_U64(skiff_recovery_timer(&r), MS(1100) + 4 * MS(300));
